@@ -1,0 +1,1 @@
+"""Fine-tuning: datasets, LoRA/PECT training and adapter export (see issue tracker)."""

@@ -1,0 +1,1 @@
+"""IoTBench: task specs on real recorded traces, with provenance (see issue tracker)."""

@@ -1,0 +1,27 @@
+"""Sandboxes that execute generated code, never on the host.
+
+`open_sandbox(name)` is the one way callers get one; it also removes containers left by a
+gpiot process that died (found by label, only ours).
+"""
+
+from __future__ import annotations
+
+from sandboxes.base import ExecutionRequest, ExecutionResult, Limits, Sandbox
+
+BACKENDS = ("docker-cold",)
+DEFAULT_BACKEND = "docker-cold"
+
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "ExecutionRequest", "ExecutionResult", "Limits",
+           "Sandbox", "open_sandbox"]
+
+
+def open_sandbox(name: str = DEFAULT_BACKEND) -> Sandbox:
+    """A ready sandbox of the named backend; InfraError (exit 3) says what to fix."""
+    from sandboxes import docker_sandbox
+
+    if name not in BACKENDS:
+        raise ValueError(f"unknown sandbox {name!r}; choose from {', '.join(BACKENDS)}")
+    client = docker_sandbox.connect()
+    for container in docker_sandbox.leftovers(client):
+        container.remove(force=True)
+    return docker_sandbox.DockerSandbox(client)

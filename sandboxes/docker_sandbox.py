@@ -1,0 +1,269 @@
+"""Cold Docker backend: one locked-down container per execution, always removed.
+
+Every container: no network, read-only root, capped tmpfs /tmp, uid 65534, all
+capabilities dropped, no-new-privileges, pids/memory(=swap)/CPU limits, a wall-clock kill,
+inputs and solution mounted read-only, labels naming gpiot, the run and the owning process
+(so leftovers of a crashed gpiot can be found and removed, and nothing else ever is).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agent.errors import InfraError
+from sandboxes import base, image
+from sandboxes.base import ExecutionRequest, ExecutionResult, Output
+
+HARNESS = Path(__file__).resolve().parent / "harness.py"
+LABEL = "gpiot"
+LABEL_RUN = "gpiot.run"
+LABEL_PID = "gpiot.pid"
+KEEP_BYTES = 32 * 1024  # head and tail of program output kept for feedback
+STARTUP_GRACE_S = 10.0  # interpreter + numpy import before the harness's own alarm counts
+THREAD_ENV = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+
+DOCKER_FIX = (
+    "start a Docker engine: on Debian `apt-get install -y docker.io` then `dockerd &` "
+    "(as root); elsewhere install Docker Desktop; then `python -m agent sandbox doctor`"
+)
+
+
+def connect():  # noqa: ANN201 - docker.DockerClient, imported lazily
+    """A live Docker client, or InfraError saying exactly what to fix."""
+    import docker
+
+    if not shutil.which("docker") and not os.path.exists("/var/run/docker.sock") \
+            and not os.environ.get("DOCKER_HOST"):
+        raise InfraError(f"no Docker engine on this machine: {DOCKER_FIX}")
+    try:
+        client = docker.from_env(timeout=120)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        text = str(exc)
+        if "Permission denied" in text:
+            raise InfraError("no permission to use the Docker socket: run as root or add "
+                             "your user to the 'docker' group (`usermod -aG docker $USER`, "
+                             "then log in again)") from None
+        raise InfraError(f"the Docker engine does not answer ({text.splitlines()[0][:120]}): "
+                         f"{DOCKER_FIX}") from None
+    return client
+
+
+class DockerSandbox:
+    """One fresh container per execution (the cold path)."""
+
+    name = "docker-cold"
+
+    def __init__(self, client=None, tag: str | None = None) -> None:  # noqa: ANN001
+        self.client = client or connect()
+        self.tag = tag or image.image_tag()
+        img = image.find_image(self.client) if tag is None else self.client.images.get(tag)
+        if img is None:
+            raise InfraError(f"sandbox image {self.tag} is not built: run "
+                             "`python -m agent sandbox build` (about a minute, as root)")
+        self.image_id = img.id
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": self.name, "image": self.tag, "image_id": self.image_id}
+
+    def close(self) -> None:
+        self.client.close()
+
+    def execute(self, request: ExecutionRequest) -> ExecutionResult:
+        limits = request.limits
+        workdir = Path(tempfile.mkdtemp(prefix="gpiot-exec-"))
+        container = None
+        started = time.monotonic()
+        try:
+            _write_inputs(workdir, request)
+            container = self.client.containers.create(
+                self.tag,
+                command=["python3", "-I", "-B", "/gpiot/harness.py"],
+                user="65534:65534",
+                working_dir="/tmp",
+                environment={"HOME": "/tmp", **THREAD_ENV},
+                network_mode="none",
+                read_only=True,
+                tmpfs={"/tmp": f"rw,nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777"},
+                cap_drop=["ALL"],
+                security_opt=["no-new-privileges"],
+                pids_limit=limits.pids,
+                mem_limit=f"{limits.memory_mb}m",
+                memswap_limit=f"{limits.memory_mb}m",
+                nano_cpus=int(limits.cpus * 1e9),
+                ulimits=[_ulimit("nofile", 256), _ulimit("core", 0)],
+                volumes={str(workdir): {"bind": "/gpiot", "mode": "ro"}},
+                labels={LABEL: "1", LABEL_RUN: request.run_id, LABEL_PID: str(os.getpid()),
+                        "gpiot.case": request.case},
+                log_config={"type": "none"},
+                detach=True,
+            )
+            return self._run(container, limits, started)
+        finally:
+            if container is not None:
+                try:
+                    container.remove(force=True)
+                except Exception:  # noqa: BLE001 - already gone is fine
+                    pass
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _run(self, container, limits: base.Limits, started: float) -> ExecutionResult:  # noqa: ANN001
+        import requests
+
+        stream = container.attach(stdout=True, stderr=True, stream=True, demux=True, logs=False)
+        result_buf = bytearray()
+        output = Output()
+        overflow = threading.Event()
+        max_result = limits.result_mb * 2**20 + 4096
+        max_output = limits.output_kb * 1024
+
+        def pump() -> None:
+            for out, err in stream:
+                if out and len(result_buf) <= max_result:
+                    result_buf.extend(out)
+                if err:
+                    base.capture(output, err, KEEP_BYTES)
+                if output.total > max_output or len(result_buf) > max_result:
+                    overflow.set()
+                    _kill(container)
+                    break
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        container.start()
+        timed_out = False
+        deadline = limits.timeout_s + STARTUP_GRACE_S
+        try:
+            container.wait(timeout=deadline)
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            timed_out = True
+            _kill(container)
+            container.wait(timeout=30)
+        reader.join(timeout=10)
+        container.reload()
+        state = container.attrs["State"]
+        wall = time.monotonic() - started
+        res = _classify(bytes(result_buf), output, state, timed_out, overflow.is_set(), limits)
+        res.wall_s = wall
+        return res
+
+
+def _ulimit(name: str, value: int):  # noqa: ANN202
+    import docker.types
+
+    return docker.types.Ulimit(name=name, soft=value, hard=value)
+
+
+def _kill(container) -> None:  # noqa: ANN001
+    try:
+        container.kill()
+    except Exception:  # noqa: BLE001 - it may have exited on its own
+        pass
+
+
+def _write_inputs(workdir: Path, request: ExecutionRequest) -> None:
+    """Lay out what the harness reads: solution, harness, case.json and arrays.npz."""
+    inputs = workdir / "input"
+    inputs.mkdir()
+    arrays: dict[str, np.ndarray] = {}
+    args: dict[str, Any] = {}
+    for i, (name, value) in enumerate(request.args.items()):
+        if isinstance(value, np.ndarray):
+            key = f"a{i}"
+            arrays[key] = value
+            args[name] = {"array": key}
+        else:
+            args[name] = {"value": value}
+    np.savez(inputs / "arrays.npz", **arrays)
+    case = {"function": request.function, "args": args, "timeout_s": request.limits.timeout_s,
+            "max_result_bytes": request.limits.result_mb * 2**20}
+    (inputs / "case.json").write_text(json.dumps(case))
+    shutil.copyfile(request.solution, workdir / "solution.py")
+    shutil.copyfile(HARNESS, workdir / "harness.py")
+    for p in [workdir, inputs]:
+        p.chmod(0o755)
+    for p in [*inputs.iterdir(), workdir / "solution.py", workdir / "harness.py"]:
+        p.chmod(0o644)
+
+
+def _classify(raw: bytes, output: Output, state: dict, timed_out: bool, overflow: bool,
+              limits: base.Limits) -> ExecutionResult:
+    """Turn what the container left into one failure class (or ok)."""
+    from sandboxes.harness import from_json_safe
+
+    exit_code = state.get("ExitCode")
+    parsed: dict | None = None
+    if raw and not overflow:
+        try:
+            parsed = json.loads(raw.decode("utf-8").splitlines()[-1])
+        except (ValueError, IndexError, UnicodeDecodeError):
+            parsed = None
+    if overflow:
+        too_much = ("program output" if output.total > limits.output_kb * 1024
+                    else "result stream")
+        return ExecutionResult(
+            base.OUTPUT_TOO_LARGE, output=output, exit_code=exit_code,
+            error=f"{too_much} passed the {limits.output_kb:,} KiB limit "
+                  f"({output.total:,} bytes printed); the run was stopped")
+    if state.get("OOMKilled"):
+        return ExecutionResult(base.MEMORY, output=output, exit_code=exit_code,
+                               error=f"killed for exceeding the {limits.memory_mb} MB memory "
+                                     "limit (confirmed: the container's OOMKilled flag)")
+    if parsed is None and timed_out:
+        return ExecutionResult(base.TIMEOUT, output=output, exit_code=exit_code,
+                               error=f"killed after {limits.timeout_s:g} s (+ start-up) "
+                                     "without finishing")
+    if parsed is None:
+        return ExecutionResult(base.CRASH, output=output, exit_code=exit_code,
+                               error=f"the process ended with exit code {exit_code} and no "
+                                     "result (killed, or exited the interpreter)")
+    status = parsed.get("status", base.CRASH)
+    if status not in base.EXECUTION_CLASSES:
+        status = base.CRASH
+    return ExecutionResult(
+        status,
+        value=from_json_safe(parsed.get("value")) if status == base.OK else None,
+        error=parsed.get("error", ""),
+        traceback=parsed.get("traceback", ""),
+        duration_s=parsed.get("duration_s"),
+        output=output,
+        exit_code=exit_code,
+    )
+
+
+def leftovers(client, only_dead_owners: bool = True) -> list:  # noqa: ANN001
+    """gpiot's own containers (by label) whose owning process is gone."""
+    found = client.containers.list(all=True, filters={"label": LABEL})
+    if not only_dead_owners:
+        return found
+    dead = []
+    for c in found:
+        pid = c.labels.get(LABEL_PID, "")
+        if not pid.isdigit() or not _alive(int(pid)):
+            dead.append(c)
+    return dead
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def new_run_id() -> str:
+    """Short unique id for a run's containers."""
+    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
