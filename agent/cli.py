@@ -148,7 +148,8 @@ def cmd_sandbox_doctor(args: argparse.Namespace) -> int:
 
     findings = diagnose()
     for f in findings:
-        print(f"{'ok ' if f.ok else 'MISSING'}  {f.what}" + ("" if f.ok else f"\n         fix: {f.fix}"))
+        fix = "" if f.ok else f"\n         fix: {f.fix}"
+        print(f"{'ok     ' if f.ok else 'MISSING'}  {f.what}{fix}")
     if all(f.ok for f in findings):
         print("the sandbox is ready")
         return EXIT_OK

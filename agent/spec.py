@@ -155,8 +155,8 @@ class _Loader:
         suffix = file.suffix.lower()
         for extra, ok in (("key", suffix == ".npz"), ("column", suffix == ".csv")):
             if getattr(ref, extra) is not None and not ok:
-                raise self.error(f"{where}.{extra}", f"'{extra}' applies only to "
-                                                     f"{'.npz' if extra == 'key' else '.csv'} traces")
+                kind = ".npz" if extra == "key" else ".csv"
+                raise self.error(f"{where}.{extra}", f"'{extra}' applies only to {kind} traces")
         if suffix == ".npy":
             return self._read(file, where, lambda: np.load(file, allow_pickle=False))
         if suffix == ".json":
@@ -186,7 +186,8 @@ class _Loader:
                     out[n] = float(cell) if cell else math.nan
                 except ValueError:
                     raise self.error(f"{where}.column", f"{ref.trace} line {n + 2}: {cell!r} in "
-                                                        f"column {ref.column!r} is not a number")
+                                                        f"column {ref.column!r} is not a number"
+                                     ) from None
             return out
         raise self.error(f"{where}.trace", f"unsupported trace type {suffix or '(none)'}; "
                                            "expected .npy, .npz, .csv or .json")

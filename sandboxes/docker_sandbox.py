@@ -106,6 +106,7 @@ class DockerSandbox:
                 labels={LABEL: "1", LABEL_RUN: request.run_id, LABEL_PID: str(os.getpid()),
                         "gpiot.case": request.case},
                 log_config={"type": "none"},
+                init=True,  # tini as PID 1: signals and zombies behave as on a host
                 detach=True,
             )
             return self._run(container, limits, started)
@@ -124,31 +125,38 @@ class DockerSandbox:
         result_buf = bytearray()
         output = Output()
         overflow = threading.Event()
+        wake = threading.Event()  # set on overflow and when the stream ends (container exited)
         max_result = limits.result_mb * 2**20 + 4096
         max_output = limits.output_kb * 1024
 
         def pump() -> None:
-            for out, err in stream:
-                if out and len(result_buf) <= max_result:
-                    result_buf.extend(out)
-                if err:
-                    base.capture(output, err, KEEP_BYTES)
-                if output.total > max_output or len(result_buf) > max_result:
-                    overflow.set()
-                    _kill(container)
-                    break
+            # Never stop reading: a container blocked on a full stdio pipe cannot be killed.
+            try:
+                for out, err in stream:
+                    if overflow.is_set():
+                        continue
+                    if out:
+                        result_buf.extend(out)
+                    if err:
+                        base.capture(output, err, KEEP_BYTES)
+                    if output.total > max_output or len(result_buf) > max_result:
+                        overflow.set()
+                        wake.set()
+            finally:
+                wake.set()
 
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()
         container.start()
-        timed_out = False
-        deadline = limits.timeout_s + STARTUP_GRACE_S
-        try:
-            container.wait(timeout=deadline)
-        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-            timed_out = True
+        deadline = time.monotonic() + limits.timeout_s + STARTUP_GRACE_S
+        timed_out = not wake.wait(max(0.0, deadline - time.monotonic()))
+        if timed_out or overflow.is_set():
             _kill(container)
+        try:
             container.wait(timeout=30)
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            raise InfraError(f"container {container.short_id} did not stop after a kill; "
+                             "check the Docker engine (`python -m agent sandbox doctor`)") from None
         reader.join(timeout=10)
         container.reload()
         state = container.attrs["State"]

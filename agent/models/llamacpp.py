@@ -1,0 +1,104 @@
+"""llama.cpp backend: runs the quantised GGUF directly, the fast path on a CPU.
+
+The prompt is built from the chat template stored in the GGUF (llama-cpp-python's
+default when no chat_format is given), so prompts match what the model was tuned on.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from agent.errors import InfraError
+from agent.models.base import ChatModel, Completion
+
+INSTALL_HINT = "pip install llama-cpp-python==0.3.36  (builds from source, about 5 min on 2 cores)"
+
+
+def cpu_count() -> int:
+    """Cores this process may use (respects taskset/cgroup affinity, unlike os.cpu_count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def import_llama_cpp():  # noqa: ANN201 - returns the module
+    """Import llama_cpp lazily, turning its absence into an actionable InfraError."""
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise InfraError(f"the llama backend needs llama-cpp-python: {INSTALL_HINT}") from exc
+    return llama_cpp
+
+
+class LlamaCppModel(ChatModel):
+    """A GGUF model loaded in llama.cpp; the KV cache is reused across calls sharing a prefix."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        name: str | None = None,
+        sha256: str | None = None,
+        adapter: str | os.PathLike[str] | None = None,
+        n_ctx: int = 8192,
+        n_threads: int | None = None,
+        n_gpu_layers: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        llama_cpp = import_llama_cpp()
+        self.path = Path(path)
+        self.name = name or self.path.name
+        self.sha256 = sha256
+        if n_gpu_layers is None:  # offload everything when this build can, else stay on CPU
+            n_gpu_layers = -1 if llama_cpp.llama_supports_gpu_offload() else 0
+        try:
+            self._llm = llama_cpp.Llama(
+                model_path=str(self.path),
+                n_ctx=n_ctx,
+                n_threads=n_threads or cpu_count(),
+                n_gpu_layers=n_gpu_layers,
+                lora_path=os.fspath(adapter) if adapter else None,
+                seed=seed,
+                verbose=False,
+            )
+        except ValueError as exc:  # llama-cpp-python's "Failed to load model from file"
+            raise InfraError(
+                f"llama.cpp could not load {self.path} ({exc}); check the file is a complete "
+                "GGUF (gpiot models pull NAME re-fetches a registered model)"
+            ) from exc
+
+    def generate(
+        self,
+        messages: list[dict],
+        *,
+        max_new_tokens: int = 512,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        stop: list[str] | None = None,
+    ) -> Completion:
+        """Chat completion; temperature 0 selects llama.cpp's greedy sampler."""
+        start = time.perf_counter()
+        out = self._llm.create_chat_completion(
+            messages=messages,
+            max_tokens=max_new_tokens,
+            temperature=max(temperature, 0.0),
+            repeat_penalty=1.0,  # plain sampling, the same as the hf backend
+            seed=seed,
+            stop=stop or None,
+        )
+        seconds = time.perf_counter() - start
+        usage = out["usage"]
+        return Completion(
+            text=out["choices"][0]["message"]["content"] or "",
+            tokens_in=usage["prompt_tokens"],
+            tokens_out=usage["completion_tokens"],
+            seconds=seconds,
+        )
+
+    def close(self) -> None:
+        llm, self._llm = getattr(self, "_llm", None), None
+        if llm is not None:
+            llm.close()

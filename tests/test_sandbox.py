@@ -1,0 +1,118 @@
+"""The cold Docker sandbox on a real trace: each way a solution can go wrong gets its class,
+within bounded time, and no container is left behind."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sandboxes.base import ExecutionRequest, Limits
+
+pytestmark = pytest.mark.docker
+
+NNI = np.load(Path(__file__).resolve().parent.parent
+              / "examples/hrv-rmssd/traces/short-5min.npy")
+
+SOLUTIONS = {
+    "ok": ("import numpy as np\ndef f(x):\n    print('working')\n    return np.mean(x)\n",
+           "ok"),
+    "raises": ("def f(x):\n    return x[len(x)]\n", "exception"),
+    "syntax": ("def f(x)\n    return 1\n", "syntax"),
+    "invented_api": ("from scipy.signal import rms\ndef f(x):\n    return rms(x)\n", "import"),
+    "no_function": ("def g(x):\n    return 1\n", "missing_function"),
+    "hangs": ("def f(x):\n    while True:\n        pass\n", "timeout"),
+    "sleeps_in_c": ("import time\ndef f(x):\n    time.sleep(60)\n", "timeout"),
+    "allocates": ("import numpy as np\ndef f(x):\n    a = np.ones(2**31 // 8)\n"
+                  "    return float(a.sum())\n", "memory"),
+    "prints_megabytes": ("import sys\ndef f(x):\n    for _ in range(100):\n"
+                         "        sys.stdout.write('x' * 1_000_000)\n    return 1\n",
+                         "output_too_large"),
+    "huge_result": ("def f(x):\n    return [0.5] * 3_000_000\n", "output_too_large"),
+    "unconvertible": ("def f(x):\n    return object()\n", "unconvertible"),
+    "exits_hard": ("import os\ndef f(x):\n    os._exit(3)\n", "crash"),
+}
+
+
+def _run(sandbox, tmp_path: Path, source: str, **limits) -> object:
+    path = tmp_path / "solution.py"
+    path.write_text(textwrap.dedent(source))
+    lim = Limits(**{"timeout_s": 3, "memory_mb": 256, "output_kb": 1024, "result_mb": 1,
+                    **limits})
+    return sandbox.execute(ExecutionRequest(path, "f", {"x": NNI}, lim, run_id="pytest"))
+
+
+@pytest.mark.parametrize("name", list(SOLUTIONS))
+def test_failure_class(sandbox, gpiot_containers, tmp_path, name) -> None:
+    source, expected = SOLUTIONS[name]
+    start = time.monotonic()
+    res = _run(sandbox, tmp_path, source)
+    assert res.status == expected, (res.status, res.error, res.traceback)
+    assert time.monotonic() - start < 30  # bounded: timeout + kill + removal
+    assert gpiot_containers() == []
+    if expected == "ok":
+        assert res.value == pytest.approx(float(np.mean(NNI)))
+        assert res.output.text().strip() == "working"
+
+
+def test_exception_feedback_points_into_the_solution(sandbox, tmp_path) -> None:
+    res = _run(sandbox, tmp_path, SOLUTIONS["raises"][0])
+    assert res.error.startswith("IndexError")
+    assert 'File "solution.py", line 2, in f' in res.traceback
+    assert "harness" not in res.traceback
+
+
+def test_timeout_keeps_output_already_printed(sandbox, tmp_path) -> None:
+    res = _run(sandbox, tmp_path, "import sys\ndef f(x):\n    print('started', flush=True)\n"
+                                  "    while True:\n        pass\n")
+    assert res.status == "timeout" and "started" in res.output.text()
+
+
+def test_output_keeps_head_and_tail_with_byte_count(sandbox, tmp_path) -> None:
+    res = _run(sandbox, tmp_path, "def f(x):\n    print('FIRST')\n    print('m' * 300_000)\n"
+                                  "    print('LAST')\n    return 1\n")
+    assert res.status == "ok"
+    text = res.output.text()
+    assert res.output.total == len("FIRST\n") + 300_001 + len("LAST\n")
+    assert text.startswith("FIRST") and text.rstrip().endswith("LAST") and "skipped" in text
+
+
+def test_memory_is_confirmed_not_guessed(sandbox, tmp_path) -> None:
+    # Exit 137 from a plain kill is a crash, not "memory": only the OOM flag says memory.
+    res = _run(sandbox, tmp_path, "import os, signal\ndef f(x):\n"
+                                  "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    assert res.exit_code == 137 and res.status == "crash"
+    res = _run(sandbox, tmp_path, SOLUTIONS["allocates"][0])
+    assert res.exit_code == 137 and res.status == "memory" and "OOMKilled" in res.error
+
+
+def test_isolation_no_network_readonly_unprivileged(sandbox, tmp_path) -> None:
+    probe = """
+    import os, socket
+    def f(x):
+        out = {"uid": os.getuid()}
+        try:
+            socket.create_connection(("127.0.0.1", 80), timeout=1)
+            out["net"] = "connected"
+        except OSError as e:
+            out["net"] = type(e).__name__
+        for path in ("/gpiot/solution.py", "/etc/passwd_new"):
+            try:
+                open(path, "a").write("x")
+                out[path] = "written"
+            except OSError as e:
+                out[path] = type(e).__name__
+        open("/tmp/scratch", "w").write("ok")
+        out["ifaces"] = sorted(n for _, n in socket.if_nameindex())
+        return out
+    """
+    res = _run(sandbox, tmp_path, probe)
+    assert res.status == "ok", res.error
+    v = res.value
+    assert v["uid"] == 65534
+    assert v["net"] != "connected" and v["ifaces"] == ["lo"]
+    assert v["/gpiot/solution.py"] != "written" and v["/etc/passwd_new"] != "written"
+    assert (tmp_path / "solution.py").read_text() == textwrap.dedent(probe)  # host copy untouched
