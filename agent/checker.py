@@ -107,7 +107,7 @@ def case_line(r: CaseResult) -> str:
     return f"  {'PASS' if r.passed else 'FAIL'}  {name:<22} {r.summary[:90]:<50} {took}{tag}"
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     """Write a whole file or nothing (a killed run never leaves half a report)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -118,7 +118,7 @@ def _atomic_write(path: Path, text: str) -> None:
 
 def write_json(path: Path, results: list[SpecResult]) -> None:
     doc = {"passed": all(r.passed for r in results), "specs": [r.to_dict() for r in results]}
-    _atomic_write(path, json.dumps(doc, indent=2, default=str) + "\n")
+    atomic_write(path, json.dumps(doc, indent=2, default=str) + "\n")
 
 
 def write_junit(path: Path, results: list[SpecResult]) -> None:
@@ -140,4 +140,4 @@ def write_junit(path: Path, results: list[SpecResult]) -> None:
                 fail = ET.SubElement(tc, "failure", message=c.summary[:500], type=c.status)
                 fail.text = "\n".join(x for x in (c.traceback, c.output[-4000:]) if x)
     ET.indent(suites)
-    _atomic_write(path, ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n")
+    atomic_write(path, ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n")

@@ -44,16 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_sandbox_doctor)
     ssub.add_parser("clean", help="remove gpiot's leftover containers").set_defaults(
         func=cmd_sandbox_clean)
-    _register_optional(sub)
+    _register_more(sub)
     return p
 
 
-def _register_optional(sub: argparse._SubParsersAction) -> None:
-    """Subcommands from modules that exist in this checkout (models, run...)."""
-    try:
-        from agent.models import cli as models_cli
-    except ImportError:
-        return
+def _register_more(sub: argparse._SubParsersAction) -> None:
+    """Subcommands defined beside their code (models, run)."""
+    from agent import run
+    from agent.models import cli as models_cli
+
+    run.register(sub)
     models_cli.register(sub)
 
 

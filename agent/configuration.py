@@ -1,0 +1,51 @@
+"""Run configuration: budgets, model choice and the stage switches used for ablations.
+
+One dataclass, saved with every run (run.json) so `--resume` continues with exactly the same
+settings and reports say what produced them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+MODES = ("agent", "single-shot")
+
+
+@dataclass
+class RunConfig:
+    model: str = "qwen2.5-coder-0.5b"
+    backend: str = "auto"
+    adapter: str | None = None
+    mode: str = "agent"  # "single-shot": one greedy draft, no feedback, same checks
+    max_attempts: int = 8  # draft/repair rounds, each judged on the visible cases
+    max_new_tokens: int = 768
+    time_limit_s: float = 900.0
+    seed: int = 0
+    candidates: int = 2  # drafts per fresh-draft round (first greedy, others sampled)
+    decompose: bool = True
+    specify: bool = True
+    retrieve: bool = True
+    lint: bool = True
+    controller: bool = True  # fresh draft at a higher temperature after two stalled rounds
+    knowledge_k: int = 3
+    sandbox: str = "docker-cold"
+
+    def __post_init__(self) -> None:
+        if self.mode == "single-shot":
+            self.decompose = self.specify = self.retrieve = self.lint = False
+            self.controller = False
+            self.max_attempts, self.candidates = 1, 1
+
+    @property
+    def recursion_limit(self) -> int:
+        """Graph steps the budget can need: set-up, ~6 nodes per attempt, finalize."""
+        return 12 + 7 * self.max_attempts
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})

@@ -1,0 +1,94 @@
+"""evaluate: turn each candidate's lint findings or visible-case results into a typed
+failure, a score and feedback; keep the best; and decide (the controller) what comes next:
+verify, repair, a fresh draft at a higher temperature after two stalled rounds, or stop."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent import feedback as fb
+from agent.checker import CaseResult
+from agent.configuration import RunConfig
+from agent.context import RunContext
+from agent.nodes import timed
+from agent.state import Candidate, State
+
+REDRAFT_TEMPERATURES = (0.8, 1.0)
+BLOCKED_SCORE = -1.0  # below any program that ran
+
+
+def out_of_budget(state: State, cfg: RunConfig) -> str:
+    """Why the run must stop now, or "" while budget remains."""
+    if state.get("attempt", 0) >= cfg.max_attempts:
+        return f"attempt budget ({cfg.max_attempts}) spent"
+    if time.time() - state.get("started_at", time.time()) > cfg.time_limit_s:
+        return f"time limit ({cfg.time_limit_s:g} s) reached"
+    return ""
+
+
+def _judge(cand: Candidate, ctx: RunContext) -> Candidate:
+    warnings = [f for f in cand.get("lint", []) if not f["blocking"]]
+    hints = "".join(f"\n- hint: {w['message']}" for w in warnings)
+    if cand.get("blocked"):
+        blocking = [f for f in cand["lint"] if f["blocking"]]
+        text = "\n".join(f"- line {f['line']}: {f['message']}" if f.get("line")
+                         else f"- {f['message']}" for f in blocking)
+        rules = sorted({f["rule"] for f in blocking})
+        failure = "syntax" if rules == ["syntax"] else "lint"
+        return {**cand, "score": BLOCKED_SCORE, "signature": ["lint", *rules],
+                "failure": failure, "feedback": text + hints}
+    results = [CaseResult(**r) for r in cand["results"]]
+    failing = [r for r in results if not r.passed]
+    by_name = {c.name: c for c in ctx.spec.visible_cases}
+    text = "\n\n".join(fb.feedback_for_case(r, by_name[r.case], ctx.spec) for r in failing[:2])
+    return {**cand, "score": fb.score(results), "signature": list(fb.failure_signature(results)),
+            "failure": failing[0].status if failing else "", "feedback": text + hints}
+
+
+@timed("evaluate")
+def evaluate(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    cfg = ctx.config
+    judged = [_judge(c, ctx) for c in state["candidates"]]
+    for c in judged:
+        ctx.record({**c["call"], "candidate": c["id"], "code": c["code"],
+                    "outcome": {"failure": c["failure"] or "visible cases pass",
+                                "score": c["score"], "lint": [f["rule"] for f in c["lint"]]
+                                if c.get("lint") else []}})
+    current = max(judged, key=lambda c: c["score"])
+    previous = state.get("current")
+    stalled = (previous is not None and previous.get("signature") == current["signature"]
+               and current["score"] <= previous.get("score", BLOCKED_SCORE))
+    stalls = state.get("stalls", 0) + 1 if stalled else 0
+    best = state.get("best")
+    if best is None or current["score"] > best.get("score", BLOCKED_SCORE):
+        best = current
+    update: dict[str, Any] = {
+        "candidates": judged, "current": current, "best": best, "stalls": stalls,
+        "feedback": current["feedback"], "failure": current["failure"],
+        "history": [{"attempt": state["attempt"], "mode": state.get("mode", "draft"),
+                     "candidate": current["id"], "failure": current["failure"] or "none",
+                     "score": round(current["score"], 4), "n_candidates": len(judged)}],
+    }
+    if not current["failure"]:
+        update["mode"] = "verify"
+    elif reason := out_of_budget(state, cfg):
+        update.update(mode="finalize", stop_reason=reason)
+    elif cfg.controller and stalls >= 2:
+        n_redrafts = sum(h["mode"] == "draft" for h in state.get("history", []))
+        temp = REDRAFT_TEMPERATURES[min(n_redrafts - 1, len(REDRAFT_TEMPERATURES) - 1)] \
+            if n_redrafts else REDRAFT_TEMPERATURES[0]
+        update.update(mode="draft", temperature=temp, stalls=0)
+    else:
+        update["mode"] = "repair"
+    ctx.log(f"[evaluate] attempt {state['attempt']}: {current['failure'] or 'visible pass'} "
+            f"(score {current['score']:.2f}, best {best['score']:.2f}) -> {update['mode']}")
+    return update
+
+
+def route(state: State) -> str:
+    """The controller's decision, taken in evaluate/verify and stored in the state."""
+    return state["mode"]

@@ -1,0 +1,29 @@
+"""lint: static findings (syntax, undefined names, imports the sandbox lacks, invented
+APIs, demo code) caught before spending a sandbox run; blocking ones go straight to repair."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent import lint as linter
+from agent.context import RunContext
+from agent.nodes import timed
+from agent.state import State
+
+
+@timed("lint")
+def lint(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    fn = ctx.spec.function
+    out = []
+    for cand in state["candidates"]:
+        findings = linter.lint(cand["code"], fn.name, [a.name for a in fn.args],
+                               requirement=ctx.spec.requirement)
+        blocked = any(f.blocking for f in findings)
+        out.append({**cand, "lint": [asdict(f) for f in findings], "blocked": blocked})
+    n_blocked = sum(c["blocked"] for c in out)
+    ctx.log(f"[lint] {len(out) - n_blocked} runnable, {n_blocked} blocked")
+    return {"candidates": out}

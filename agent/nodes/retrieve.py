@@ -1,0 +1,25 @@
+"""retrieve: a few verified recipes from the local knowledge base, ranked against the
+requirement and sub-tasks. Few and optional: a fixed block of generic idioms made the small
+models worse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent import knowledge
+from agent.context import RunContext
+from agent.nodes import timed
+from agent.state import State
+
+
+@timed("retrieve")
+def retrieve(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    spec = ctx.spec
+    query = "\n".join([spec.title, spec.requirement, state.get("subtasks", "")])
+    cards = knowledge.search(query, k=ctx.config.knowledge_k)
+    ctx.log(f"[retrieve] {', '.join(c.id for c in cards) or 'no relevant card'}")
+    return {"knowledge": knowledge.render(cards) if cards else "",
+            "knowledge_ids": [c.id for c in cards]}

@@ -1,0 +1,75 @@
+"""understand: a card per visible case describing its inputs, so the model writes code for
+the data it will really get. Hidden cases never enter any prompt."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from langgraph.runtime import Runtime
+
+from agent.context import RunContext
+from agent.nodes import timed
+from agent.spec import Case, Spec
+from agent.state import State
+
+RATE_NAMES = {"fs", "sampling_rate", "sample_rate", "rate", "fs_hz", "sr", "srate"}
+
+
+def _rate(case: Case) -> float | None:
+    for name, value in case.args.items():
+        if name.lower() in RATE_NAMES and isinstance(value, int | float) \
+                and not isinstance(value, bool) and value > 0:
+            return float(value)
+    return None
+
+
+def _describe(value: Any, rate: float | None) -> str:
+    if isinstance(value, np.ndarray):
+        parts = [f"ndarray shape {value.shape} dtype {value.dtype}"]
+        if value.dtype.kind in "biuf" and value.size:
+            v = value.astype(float)
+            finite = v[np.isfinite(v)]
+            if value.ndim == 1 and rate:
+                parts.append(f"{len(value) / rate:.1f} s at {rate:g} Hz")
+            if finite.size:
+                parts.append(f"min {finite.min():.4g} max {finite.max():.4g} "
+                             f"mean {finite.mean():.4g} std {finite.std():.4g}")
+            nans = int(np.isnan(v).sum())
+            if nans:
+                parts.append(f"{nans} NaN")
+            first = ", ".join(f"{x:.4g}" for x in v.ravel()[:6])
+            parts.append(f"first values [{first}, ...]")
+        elif value.size:
+            parts.append(f"first values {value.ravel()[:6].tolist()}")
+        return "; ".join(parts)
+    if isinstance(value, list):
+        head = ", ".join(repr(x) for x in value[:6])
+        labels = sorted({str(x) for x in value})
+        extra = f"; distinct values {labels[:8]}" if len(labels) <= 8 else ""
+        return f"list of {len(value)} [{head}{', ...' if len(value) > 6 else ''}]{extra}"
+    text = repr(value)
+    return text if len(text) < 120 else text[:117] + "..."
+
+
+def trace_cards(spec: Spec) -> str:
+    """Text cards for the visible cases only."""
+    out = []
+    for case in spec.visible_cases:
+        rate = _rate(case)
+        out.append(f"case {case.name}:")
+        for name, value in case.args.items():
+            out.append(f"  {name} = {_describe(value, rate)}")
+    return "\n".join(out)
+
+
+@timed("understand")
+def understand(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    spec = ctx.spec
+    ctx.log(f"[understand] {spec.id}: {len(spec.visible_cases)} visible case(s); "
+            f"{len(spec.hidden_cases)} hidden case(s) kept out of every prompt")
+    return {"trace_cards": trace_cards(spec), "attempt": 0, "mode": "draft",
+            "temperature": 0.0, "stalls": 0, "feedback": "", "failure": "",
+            "started_at": state.get("started_at") or time.time()}

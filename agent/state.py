@@ -1,0 +1,58 @@
+"""The graph's typed state: only plain data, so every step can be checkpointed and resumed.
+
+Live objects (model, sandbox, spec) live in the run context (agent.context), not here.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+
+def _add_seconds(a: dict[str, float] | None, b: dict[str, float] | None) -> dict[str, float]:
+    out = dict(a or {})
+    for k, v in (b or {}).items():
+        out[k] = round(out.get(k, 0.0) + v, 3)
+    return out
+
+
+class Candidate(TypedDict, total=False):
+    """One program drafted or repaired in a round, and what became of it."""
+
+    id: str  # "a3-k1": attempt 3, candidate 1
+    code: str
+    path: str  # where it is saved in the run directory
+    call: dict[str, Any]  # the model call that produced it (role, prompt, completion, tokens)
+    lint: list[dict[str, Any]]  # findings
+    blocked: bool  # a blocking lint finding: not worth a sandbox run
+    results: list[dict[str, Any]]  # CaseResult dicts on the visible cases
+    score: float
+    signature: list[Any]
+    failure: str  # failure class of the first failing case, "" when all visible pass
+
+
+class State(TypedDict, total=False):
+    spec_path: str
+    run_dir: str
+    started_at: float  # wall-clock (time.time) so a resumed run keeps its budget
+    trace_cards: str
+    subtasks: str
+    io_spec: str
+    knowledge: str
+    knowledge_ids: list[str]
+    attempt: int
+    mode: str  # how the next round writes code: "draft" or "repair"
+    temperature: float
+    candidates: list[Candidate]
+    current: Candidate  # the round's chosen candidate
+    feedback: str
+    failure: str
+    stalls: int
+    best: Candidate
+    history: Annotated[list[dict[str, Any]], operator.add]  # one entry per round
+    hidden_results: list[dict[str, Any]]
+    solved: bool
+    stop_reason: str
+    tokens_in: Annotated[int, operator.add]  # nodes return increments
+    tokens_out: Annotated[int, operator.add]
+    node_seconds: Annotated[dict[str, float], _add_seconds]
