@@ -1,0 +1,417 @@
+"""Judged results turned into text a small code model can act on.
+
+Pasting the raw error back fixes few drafts; what helps is saying what the number means:
+"2.0x too high: peaks double-counted". Visible cases may show values (spec v1: their
+results may be fed back); hidden cases reveal only that a held-out recording fails and how.
+`failure_signature` and `score` let a controller notice a loop that makes no progress.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+
+from agent.checker import CaseResult
+from agent.spec import Case, Spec
+from sandboxes import api_index
+
+OUTPUT_LINES = 15
+TRACEBACK_LINES = 8
+
+_HIDDEN_WHY = {
+    "syntax": "the program does not parse", "import": "an import fails",
+    "missing_function": "the function is missing", "exception": "the program raises an error",
+    "timeout": "it runs too long", "memory": "it uses too much memory",
+    "output_too_large": "it prints too much", "unconvertible": "the return value has the "
+    "wrong kind", "crash": "the process crashes", "wrong_type": "the result has the wrong "
+    "type or length", "wrong_value": "the result is wrong",
+}
+
+# (pattern in the error text, hint) for common numpy/scipy/Python errors.
+_ERROR_HINTS: list[tuple[str, str]] = [
+    (r"unsupported operand type\(s\) for [-/*+]+: 'list'|can't multiply sequence by non-int"
+     r"|unsupported operand type\(s\) for .*'list'",
+     "a Python list does no arithmetic: convert with np.asarray(...) first"),
+    (r"'list' object has no attribute", "a Python list has no numpy methods: convert with "
+     "np.asarray(...)"),
+    (r"operands could not be broadcast together",
+     "arrays of different lengths: np.diff(x) is one shorter than x; align them (x[1:])"),
+    (r"truth value of an array with more than one element is ambiguous",
+     "an array in an `if`/`and`: use a boolean mask, np.any(...) or np.all(...)"),
+    (r"cannot be interpreted as an integer|slice indices must be integers|only integer scalar"
+     r"|integer scalar arrays", "indices and window sizes must be ints: int(0.3 * fs)"),
+    (r"critical frequencies must be 0 < Wn < 1|Wn",
+     "filter cutoffs: pass fs=fs to scipy.signal.butter, or divide Hz by fs / 2"),
+    (r"padlen", "the signal is shorter than filtfilt's padding: use a lower filter order "
+     "or sosfiltfilt"),
+    (r"zero-size array|empty sequence|mean of empty slice|index 0 is out of bounds",
+     "an empty array: nothing was detected (threshold too high?); handle the empty case"),
+    (r"index -?\d+ is out of bounds", "an index past the end: check loop bounds and windows "
+     "at the edges of the signal"),
+    (r"ZeroDivisionError|division by zero", "division by zero: check for empty arrays or "
+     "zero counts"),
+    (r"must be 1-D|object too deep|setting an array element with a sequence",
+     "wrong shape: check the input shape (use np.asarray(x).ravel() for one channel)"),
+]
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, bool) or x is None:
+        return str(x)
+    if isinstance(x, (int, float)):
+        if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
+            return str(x)
+        return f"{x:.4g}" if isinstance(x, float) else str(x)
+    return str(x)[:60]
+
+
+def _tail(text: str, n: int) -> str:
+    lines = [ln for ln in text.rstrip().splitlines() if ln.strip()]
+    return "\n".join(lines[-n:])
+
+
+def _bound(case: Case) -> float | None:
+    p = case.check.params
+    return p.get("max", p.get("min"))
+
+
+def _fs(case: Case) -> float | None:
+    """The case's sampling rate, if it has a numeric fs-like argument."""
+    for name, v in case.args.items():
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 1 and re.search(
+                r"fs|rate|freq|hz", name, re.I):
+            return float(v)
+    return None
+
+
+def _lengths(case: Case) -> list[int]:
+    return [len(v) for v in case.args.values() if isinstance(v, np.ndarray) and v.ndim == 1]
+
+
+def _near(a: float, b: float, tol: float = 0.08) -> bool:
+    return b != 0 and abs(a / b - 1) <= tol
+
+
+def ratio_hint(returned: float, expected: float, case: Case | None = None) -> str:
+    """What a wrong scalar's relation to the expected one suggests (empty if nothing)."""
+    if expected == 0 or not math.isfinite(returned):
+        if not math.isfinite(returned):
+            return "NaN/inf: a division by zero or an empty array (nothing detected?)"
+        return ""
+    r = returned / expected
+    fs = _fs(case) if case else None
+    if _near(r, -1, 0.02):
+        return "the sign is inverted: check the order of a subtraction"
+    if fs and (_near(r, fs, 0.03) or _near(r, 1 / fs, 0.03)):
+        return (f"off by a factor of fs = {_fmt(fs)}: samples vs seconds; "
+                + ("divide by fs" if r > 1 else "multiply by fs"))
+    for k, what in ((60.0, "seconds vs minutes (x60)"), (1000.0, "ms vs seconds (x1000)"),
+                    (3600.0, "seconds vs hours")):
+        if _near(r, k, 0.05) or _near(r, 1 / k, 0.05):
+            return f"about {_fmt(r)}x: {what}"
+    prod = returned * expected
+    for k, what in ((3600.0, "an interval times 60 instead of 60 divided by the interval: "
+                     "rate = 60 / (mean interval in seconds) = 60 * fs / mean(interval in "
+                     "samples)"),
+                    (60.0, "an interval in seconds, not a rate: rate = 60 / interval"),
+                    (60000.0, "an interval in ms, not a rate: rate = 60000 / interval_ms")):
+        if _near(prod, k, 0.1) and not _near(r, 1, 0.3):
+            return f"looks inverted: {what}"
+    if 1.7 <= r <= 2.4:
+        return (f"about {r:.1f}x too high: events/peaks may be double-counted (noise, "
+                "notch, T waves); use find_peaks(distance=...) or a refractory period")
+    if 0.4 <= r <= 0.6:
+        return (f"about {r:.2f}x, half the expected: every other event missed (threshold or "
+                "distance too large?) or a factor 2 in the formula")
+    for n in _lengths(case) if case else []:
+        if n > 2 and (_near(r, math.sqrt(n / (n - 1)), 2e-4)
+                      or _near(r, math.sqrt((n - 1) / n), 2e-4)):
+            return ("off by a factor sqrt((N-1)/N): averaged over N terms where N-1 belong "
+                    "(np.roll wraps around and adds a term; np.diff gives N-1), or population "
+                    "vs sample std (ddof=1)")
+    if abs(r - 1) < 0.1:
+        return ("close but not within the bound: check the definition at the edges "
+                "(np.diff is one shorter, np.roll wraps around, first/last element), "
+                "off-by-one, > vs >=, or ddof")
+    return ""
+
+
+def _wrong_value(result: CaseResult, case: Case) -> list[str]:
+    d, metric = result.detail, result.metric
+    lines: list[str] = []
+    if metric in ("abs_error", "rel_error"):
+        got, want = d.get("returned"), d.get("expected")
+        if isinstance(got, list) and isinstance(want, list) and len(got) == len(want) == 1:
+            got, want = got[0], want[0]
+        if not (isinstance(got, (int, float)) and isinstance(want, (int, float))):
+            return [result.summary]
+        b = _bound(case)
+        dec = max(0, 1 - math.floor(math.log10(b * max(abs(want), 1e-12) if metric ==
+                                                "rel_error" else b))) if b else 4
+        dec = min(dec, 8)
+        line = (f"returned {got:.{dec}f}; expected {want:.{dec}f} ({metric} <= {_fmt(b)}); "
+                f"off by {got - want:+.{dec}f}")
+        if want and abs(got / want - 1) >= 0.05:
+            line += f", {got / want:.2f}x"
+        lines.append(line)
+        hint = ratio_hint(float(got), float(want), case)
+        if hint:
+            lines.append("Hint: " + hint)
+        return lines
+    if metric == "equals":
+        got, want = d.get("returned"), d.get("expected")
+        lines.append(f"returned {_fmt(got)}; expected {_fmt(want)} exactly")
+        if isinstance(got, (int, float)) and isinstance(want, (int, float)) \
+                and not isinstance(got, bool):
+            small = 0 < abs(got - want) <= max(3, 0.3 * abs(want))
+            if isinstance(want, int) and isinstance(got, int) and small:
+                more = "too many" if got > want else "too few"
+                lines.append(f"Hint: {got - want:+d} ({more}): check > vs >= at the threshold "
+                             "(values exactly equal to it) and the first/last element")
+            else:
+                hint = ratio_hint(float(got), float(want), case)
+                if hint:
+                    lines.append("Hint: " + hint)
+            if isinstance(want, int) and isinstance(got, float):
+                lines.append("Hint: return an int: int(...)")
+        return lines
+    if metric == "allclose":
+        return _allclose(result, case)
+    if metric == "events_f1":
+        return _events(result, case)
+    if metric == "accuracy":
+        return _accuracy(result, case)
+    return [result.summary]
+
+
+def _allclose(result: CaseResult, case: Case) -> list[str]:
+    d = result.detail
+    lines = [f"{result.summary}; shape {tuple(d.get('shape', []))}"]
+    if "worst_index" in d:
+        lines.append(f"worst at index {d['worst_index']}: returned {_fmt(d['returned_at'])}, "
+                     f"expected {_fmt(d['expected_at'])}")
+    got = np.asarray(result.value, dtype=float) if result.value is not None else None
+    want = np.asarray(case.expect, dtype=float)
+    if got is None or got.shape != want.shape or not got.size:
+        return lines
+    diff = got - want
+    scale = max(float(np.abs(want).max()), 1e-12)
+    if np.std(diff) < 1e-3 * scale and abs(np.mean(diff)) > 0:
+        lines.append(f"Hint: every value is off by the same {np.mean(diff):+.4g}: an offset "
+                     "or unit conversion")
+    elif np.all(want != 0) and np.std(got / want) < 1e-3:
+        lines.append(f"Hint: every value is {np.mean(got / want):.4g}x the expected: scaling "
+                     "or units")
+    elif got.ndim == 1 and got.size > 2 and np.allclose(got[1:], want[:-1], atol=1e-6 * scale):
+        lines.append("Hint: shifted by one position (off-by-one start index)")
+    elif abs(np.mean(got) - np.mean(want)) < 1e-3 * scale:
+        lines.append("Hint: the overall mean is right but the values are grouped wrongly: "
+                     "check reshape order and axis, e.g. x.reshape(n_groups, group_len)"
+                     ".mean(axis=1)")
+    return lines
+
+
+def _events(result: CaseResult, case: Case) -> list[str]:
+    d = result.detail
+    p, r = d.get("precision", 0.0), d.get("recall", 0.0)
+    found, want = d.get("found", 0), d.get("expected", 0)
+    tol = case.check.params.get("tolerance")
+    f1 = result.figure if result.figure is not None else 0.0
+    lines = [f"F1 {f1:.3f} < {_fmt(_bound(case))}: found {found} events, expected {want}; "
+             f"{d.get('matched', 0)} matched within {_fmt(tol)} samples; precision {p:.2f}, "
+             f"recall {r:.2f}"]
+    off = d.get("mean_offset")
+    if want and found >= 1.3 * want and p < 0.8:
+        lines.append(f"Hint: about {found / want:.1f}x too many events: peaks double-counted or "
+                     "noise detected; use find_peaks(x, distance=int(0.3 * fs)) and a "
+                     "prominence/height relative to the signal")
+    elif want and found <= 0.8 * want and r < 0.8:
+        lines.append("Hint: too few events (low recall): the threshold is too high or "
+                     "distance too large; use a threshold relative to the signal (e.g. a "
+                     "percentile) after band-pass filtering")
+    elif p < 0.8 and r < 0.8:
+        lines.append("Hint: about the right count but in the wrong places: detect on the "
+                     "filtered signal, then move each peak to the local max of the original")
+    if off is not None and tol and abs(off) > 0.3 * tol:
+        side = "late" if off > 0 else "early"
+        lines.append(f"Hint: matched events are {abs(off):.1f} samples {side} on average: "
+                     "a filter/derivative delay or shifted indices; refine to the local max")
+    vals = result.value if isinstance(result.value, list) else []
+    n = max(_lengths(case), default=0)
+    fs = _fs(case)
+    if vals and fs and n and max(vals) <= n / fs * 1.01 and d.get("matched", 0) == 0:
+        lines.append("Hint: the values look like seconds; return sample indices")
+    return lines
+
+
+def _accuracy(result: CaseResult, case: Case) -> list[str]:
+    d = result.detail
+    got_labels = d.get("labels_returned", [])
+    want_labels = sorted({str(x) for x in case.expect}) if isinstance(case.expect, list) else []
+    lines = [f"{result.summary}; labels returned: {', '.join(got_labels)}; expected labels: "
+             f"{', '.join(want_labels)}"]
+    if len(got_labels) == 1 and len(want_labels) > 1:
+        lines.append(f"Hint: every window got the same label {got_labels[0]!r}: the features "
+                     "do not separate the classes (or a constant is returned)")
+    missing = [x for x in want_labels if x not in got_labels]
+    if missing and len(got_labels) > 1:
+        lines.append("Hint: never predicted: " + ", ".join(missing[:6]))
+    if len(got_labels) > 1 and not missing:
+        lines.append("Hint: every label occurs but too many windows are wrong: use features "
+                     "that do not depend on timing, e.g. per-channel mean, std, min, max, "
+                     "energy, and normalise them before nearest-centroid/k-NN")
+    return lines
+
+
+def _error_hints(text: str) -> list[str]:
+    hints = []
+    m = re.search(r"module '([\w.]+)' has no attribute '(\w+)'", text) or re.search(
+        r"cannot import name '(\w+)' from '([\w.]+)'", text)
+    if m:
+        mod, name = (m.group(1), m.group(2)) if "has no attribute" in m.group(0) else (
+            m.group(2), m.group(1))
+        hints.append(api_index.explain_missing(mod, name))
+    m = re.search(r"No module named '([\w.]+)'", text)
+    if m:
+        why = api_index.import_refusal(m.group(1).split(".")[0], api_index.get_index())
+        if why:
+            hints.append(why)
+    m = re.search(r"name '(\w+)' is not defined", text)
+    if m:
+        imp = api_index.import_line(m.group(1))
+        if imp:
+            hints.append(f"`{m.group(1)}` is not imported: {imp}")
+    for pattern, hint in _ERROR_HINTS:
+        if re.search(pattern, text) and hint not in hints:
+            hints.append(hint)
+            break
+    return hints
+
+
+def feedback_for_case(result: CaseResult, case: Case, spec: Spec) -> str:
+    """Feedback for one VISIBLE case: what failed, the numbers, and a likely cause."""
+    if result.passed:
+        return f"Case {case.name}: passes ({result.summary})."
+    fn = spec.function
+    status = result.status
+    head = f"Case {case.name}: FAIL ({status.replace('_', ' ')})"
+    lines = [head]
+    err = result.error.strip()
+    tb = result.traceback.strip()
+    if status == "syntax":
+        lines += [err, "Fix the syntax; the file must parse as Python 3.11."]
+    elif status in ("import", "exception"):
+        if tb:
+            lines.append(_tail(tb, TRACEBACK_LINES))
+        elif err:
+            lines.append(err)
+        lines += ["Hint: " + h for h in _error_hints(f"{err}\n{tb}")]
+    elif status == "missing_function":
+        lines.append(f"{err}. Define `def {fn.signature()}:` at the top level of the file.")
+    elif status == "timeout":
+        lines.append(f"{err}. Avoid Python loops over every sample; use numpy array "
+                     "operations (np.convolve, np.diff, boolean masks).")
+        if tb:
+            lines.append("It was running: " + _tail(tb, 3))
+    elif status == "memory":
+        lines.append(f"over the memory limit ({spec.limits.memory_mb} MB): avoid n x n arrays "
+                     "(x[:, None] - x[None, :] on a long signal) and copies in loops")
+    elif status == "output_too_large":
+        lines.append(f"{err or 'printed too much'}: remove print() calls")
+    elif status == "unconvertible":
+        rt = fn.returns.get("type", "value")
+        how = {"float": "float(...)", "int": "int(...)", "list": "a list (arr.tolist())"}.get(
+            rt, rt)
+        lines.append(f"{err}. Return {how}.")
+    elif status == "crash":
+        lines.append(f"the process died without a result ({err or 'no message'})")
+    elif status == "wrong_type":
+        rt = fn.returns.get("type", "value")
+        desc = fn.returns.get("description", "")
+        lines.append(result.summary)
+        lines.append(f"Return {rt}" + (f": {desc}" if desc else "") + ".")
+    else:  # wrong_value
+        lines += _wrong_value(result, case)
+    out = result.output.strip()
+    if out and status not in ("syntax", "missing_function"):
+        lines.append(f"Program output (last lines):\n{_tail(out, OUTPUT_LINES)}")
+    return "\n".join(x for x in lines if x)
+
+
+def feedback_for_hidden(result: CaseResult) -> str:
+    """Feedback for a hidden case: only that a held-out recording fails, and the class."""
+    if result.passed:
+        return "A held-out recording passes."
+    why = _HIDDEN_WHY.get(result.status, result.status.replace("_", " "))
+    return (f"A held-out recording fails: {result.status} ({why}). Make the code work for "
+            "other recordings too (other lengths, amplitudes, noise), not only the visible ones.")
+
+
+def failure_signature(results: list[CaseResult]) -> tuple:
+    """Stable identity of what failed and how: equal signatures mean no progress.
+
+    Per failing case: (case, class, key); key is the error text with digits masked for
+    execution failures, or the metric's figure to 2 significant digits for value failures.
+    Line numbers and durations are left out, so a cosmetic edit does not count as progress.
+    """
+    sig = []
+    for r in sorted(results, key=lambda r: r.case):
+        if r.passed:
+            continue
+        if r.status in ("wrong_value", "wrong_type"):
+            key = "-" if r.figure is None or not math.isfinite(r.figure) else f"{r.figure:.2g}"
+            if r.figure is None and r.metric == "equals":
+                key = str(r.detail.get("returned"))[:40]
+            if r.status == "wrong_type":
+                key = re.sub(r"\d+", "#", r.summary)
+        else:
+            key = re.sub(r"\d+", "#", r.error.splitlines()[0] if r.error else "")
+        sig.append((r.case, r.status, key))
+    return tuple(sig)
+
+
+def _closeness(r: CaseResult) -> float:
+    """How near a wrong value is to passing, in [0, 1], from the figure and the bound."""
+    fig = r.figure
+    if fig is None or not math.isfinite(fig):
+        if r.metric == "equals":
+            got, want = r.detail.get("returned"), r.detail.get("expected")
+            if isinstance(got, (int, float)) and isinstance(want, (int, float)):
+                return 1.0 / (1.0 + abs(got - want) / max(1.0, abs(want)))
+        return 0.0
+    m = re.search(r"(?:<=|>|>=|<|atol)\s*([0-9.eE+-]+)", r.summary)
+    bound = float(m.group(1)) if m else None
+    if r.metric in ("events_f1", "accuracy"):
+        return max(0.0, min(1.0, fig / bound)) if bound else fig
+    if bound is None or fig <= 0:
+        return 0.0
+    return max(0.0, min(1.0, bound / fig))
+
+
+def score(results: list[CaseResult]) -> float:
+    """Progress in [0, 1], higher is better: the mean credit of the visible cases.
+
+    Credit per case: 1 if it passes; a wrong value 0.1 + 0.4 * closeness (bound/error for
+    abs_error, rel_error and allclose (atol as bound); F1/min or accuracy/min; for equals
+    1/(1 + |diff|/max(1, |expected|))); wrong_type 0.1; any other execution failure that ran
+    (exception, timeout, memory, unconvertible, output_too_large, crash) 0.05; syntax, import,
+    missing_function 0. So any pass outranks any failure. With no visible results the
+    hidden ones are used.
+    """
+    pool = [r for r in results if not r.hidden] or list(results)
+    if not pool:
+        return 0.0
+    total = 0.0
+    for r in pool:
+        if r.passed:
+            total += 1.0
+        elif r.status == "wrong_value":
+            total += 0.1 + 0.4 * _closeness(r)
+        elif r.status == "wrong_type":
+            total += 0.1
+        elif r.status not in ("syntax", "import", "missing_function"):
+            total += 0.05
+    return total / len(pool)

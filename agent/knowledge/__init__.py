@@ -1,0 +1,224 @@
+"""Verified IoT recipes ("cards") retrieved selectively into draft and repair prompts.
+
+Why selective: a fixed block of generic idioms in every prompt made the small models worse
+(they band-pass filtered beat intervals because a filter recipe was in view). So each card is
+short, says when it does NOT apply, and `search` returns only the few cards whose BM25 score
+clears a floor -- often none. Every card carries a self-test (run in the real sandbox by
+tests/test_knowledge.py), so what the model is shown is known to be correct.
+
+Card file format (``cards/<id>.md``)::
+
+    ---
+    id: hrv-time-domain
+    title: ...
+    tags: comma, separated, keywords
+    when: when it applies. NOT when it does not apply.
+    ---
+    2-4 lines of guidance
+    ```python
+    <snippet defining a helper, <= 15 lines>
+    ```
+    ```python test
+    <assertions using the helper>
+    ```
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import textwrap
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+CARDS_DIR = Path(__file__).resolve().parent / "cards"
+MAX_SNIPPET_LINES = 15
+
+__all__ = ["CARDS_DIR", "Card", "card_tests", "load_cards", "render", "score", "search",
+           "tokenize"]
+
+
+@dataclass(frozen=True)
+class Card:
+    id: str
+    title: str
+    when: str  # one line: when it applies, then "NOT ..." when it does not
+    tags: tuple[str, ...]
+    body: str  # the guidance lines
+    code: str  # the snippet shown to the model
+    test: str = ""  # assertion-based self-test, run after `code` (never shown)
+    path: Path | None = None
+
+    @property
+    def when_not(self) -> str:
+        """The part of `when` after NOT: query terms found only here count against the card."""
+        parts = re.split(r"\bNOT\b", self.when, maxsplit=1)
+        return parts[1] if len(parts) > 1 else ""
+
+    @property
+    def when_applies(self) -> str:
+        return re.split(r"\bNOT\b", self.when, maxsplit=1)[0]
+
+
+_FENCE = re.compile(r"```python( test)?\n(.*?)```", re.S)
+
+
+def parse_card(text: str, path: Path | None = None) -> Card:
+    """One card from its markdown; ValueError names the file and what is wrong."""
+    where = path.name if path else "<card>"
+    m = re.match(r"---\n(.*?)\n---\n(.*)\Z", text, re.S)
+    if not m:
+        raise ValueError(f"{where}: expected front matter between --- lines")
+    meta: dict[str, str] = {}
+    for line in m.group(1).splitlines():
+        key, sep, value = line.partition(":")
+        if not sep:
+            raise ValueError(f"{where}: front matter line {line!r} is not 'key: value'")
+        meta[key.strip()] = value.strip()
+    for key in ("id", "title", "tags", "when"):
+        if not meta.get(key):
+            raise ValueError(f"{where}: front matter lacks {key!r}")
+    rest = m.group(2)
+    blocks = {bool(b.group(1)): b.group(2) for b in _FENCE.finditer(rest)}
+    if False not in blocks:
+        raise ValueError(f"{where}: no ```python snippet")
+    body = _FENCE.sub("", rest).strip()
+    if "```" in body:
+        raise ValueError(f"{where}: unclosed or unknown ``` block")
+    tags = tuple(t.strip() for t in meta["tags"].split(",") if t.strip())
+    return Card(meta["id"], meta["title"], meta["when"], tags, body,
+                blocks[False].strip("\n"), blocks.get(True, "").strip("\n"), path)
+
+
+@lru_cache(maxsize=1)
+def _load(directory: str) -> tuple[Card, ...]:
+    files = sorted(Path(directory).glob("*.md"))
+    return tuple(parse_card(f.read_text(encoding="utf-8"), f) for f in files)
+
+
+def load_cards(directory: Path = CARDS_DIR) -> list[Card]:
+    """All cards, parsed once per process (sorted by file name)."""
+    return list(_load(str(directory)))
+
+
+# --- retrieval: BM25 over title + tags + when + body + code identifiers ----------------------
+
+_STOP = frozenset("""
+a an and are as at be by can do does each for from given has have how i if in into is it its
+my of on or return returns returned that the their then there these this those to use used
+using value values was we what when which will with without you your per as array arrays
+function float int list number numbers compute computes computed np numpy def x y self none
+true false import must should only one all any every also not no so than out get make to
+""".split())
+
+
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase words; identifiers also split on _ and . (find_peaks -> find_peaks, find,
+    peak); light plural stemming; stop words dropped."""
+    out: list[str] = []
+    for raw in re.findall(r"[a-z0-9_]+", text.lower()):
+        parts = [raw] + ([p for p in raw.split("_") if p] if "_" in raw else [])
+        for p in parts:
+            if p not in _STOP and not p.isdigit():
+                out.append(_stem(p))
+    return out
+
+
+def _doc_tokens(card: Card) -> list[str]:
+    # Title and tags count twice: they are written to be what a task mentions.
+    tags = " ".join(card.tags)
+    idents = " ".join(re.findall(r"(?:np|signal|scipy)\.[\w.]+|def \w+", card.code))
+    return tokenize(" ".join([card.title, card.title, tags, tags, card.when_applies,
+                              card.body, idents]))
+
+
+@dataclass
+class _Index:
+    cards: list[Card]
+    docs: list[Counter]
+    lengths: list[int]
+    avg_len: float
+    df: Counter
+    negatives: list[set[str]]
+
+    def idf(self, term: str) -> float:
+        n = len(self.docs)
+        return math.log(1.0 + (n - self.df[term] + 0.5) / (self.df[term] + 0.5))
+
+
+@lru_cache(maxsize=4)
+def _index(directory: str) -> _Index:
+    cards = list(_load(directory))
+    docs = [Counter(_doc_tokens(c)) for c in cards]
+    lengths = [sum(d.values()) for d in docs]
+    df: Counter = Counter()
+    for d in docs:
+        df.update(d.keys())
+    negatives = [set(tokenize(c.when_not)) for c in cards]
+    return _Index(cards, docs, lengths, sum(lengths) / max(1, len(lengths)), df, negatives)
+
+
+def score(query: str, directory: Path = CARDS_DIR, k1: float = 1.2,
+          b: float = 0.75) -> list[tuple[Card, float]]:
+    """Every card with its BM25 score for `query`, best first. Query terms that appear in a
+    card's NOT clause (and not in the card itself) subtract their IDF: the card said it does
+    not apply to such tasks."""
+    ix = _index(str(directory))
+    terms = set(tokenize(query))  # a term repeated in a long requirement counts once
+    scored = []
+    for card, doc, length, neg in zip(ix.cards, ix.docs, ix.lengths, ix.negatives, strict=True):
+        s = 0.0
+        for t in terms:
+            tf = doc.get(t, 0)
+            if tf:
+                s += ix.idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / ix.avg_len))
+            elif t in neg:
+                s -= ix.idf(t)
+        scored.append((card, s))
+    scored.sort(key=lambda cs: (-cs[1], cs[0].id))
+    return scored
+
+
+def search(query: str, k: int = 3, min_score: float = 5.0, rel_floor: float = 0.4,
+           directory: Path = CARDS_DIR) -> list[Card]:
+    """At most k cards relevant to `query`: above an absolute floor (so an unrelated task gets
+    none) and within `rel_floor` of the best (so a weak runner-up does not ride along)."""
+    ranked = score(query, directory)
+    if not ranked or ranked[0][1] < min_score:
+        return []
+    top = ranked[0][1]
+    return [c for c, s in ranked[:k] if s >= min_score and s >= rel_floor * top]
+
+
+def render(cards: list[Card]) -> str:
+    """The prompt block for retrieved cards ('' when none): short, and explicitly optional."""
+    if not cards:
+        return ""
+    parts = ["Optional reference notes (verified helpers). Use one only if it fits this task "
+             "exactly; otherwise ignore them. Follow the task's own definitions and units."]
+    for c in cards:
+        parts.append(f"## {c.title}\nApplies: {c.when}\n{c.body}\n```python\n{c.code}\n```")
+    return "\n\n".join(parts) + "\n"
+
+
+def card_tests(directory: Path = CARDS_DIR) -> list[tuple[str, str]]:
+    """(card id, module source) per card: the snippet, then its self-test wrapped in
+    `selftest()` which returns True or raises. Cards without a test get a trivial one that
+    still imports the snippet, so a broken snippet is caught."""
+    out = []
+    for c in load_cards(directory):
+        test = textwrap.indent(c.test or "pass", "    ")
+        out.append((c.id, f"{c.code}\n\n\ndef selftest():\n{test}\n    return True\n"))
+    return out

@@ -1,0 +1,492 @@
+"""Static checks on a draft before it costs a sandbox run.
+
+Blocking findings are certain failures (syntax, missing function, wrong arguments, imports
+the sandbox lacks, invented API names, undefined names, example code at module level): the
+draft goes straight back to repair with the finding's message. Non-blocking findings are
+signal-processing mistakes the bare models make often (np.roll differences, argmax for
+peaks, population std, a list divided by a number, find_peaks without distance=); they are
+attached as hints to the feedback of a run. Messages are short: a 0.5B model reads them.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from sandboxes import api_index
+
+
+@dataclass
+class Finding:
+    rule: str
+    line: int
+    message: str
+    blocking: bool
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+# ruff F codes that are certain runtime errors (blocking). F811 is blocking only when the
+# redefined name is a function (two versions of it: the first is dead code); other F codes
+# are ignored, except F841 (a computed value never used: often the filtered signal) as a hint.
+RUFF_BLOCKING = {"F821", "F822", "F823", "F632", "F631", "F633", "F634", "F701", "F702",
+                 "F704", "F706", "F707", "F722", "F501", "F502", "F503", "F504", "F505",
+                 "F506", "F507", "F508", "F509", "F521", "F522", "F523", "F524", "F525"}
+PEAKISH = re.compile(r"peak|beat|pulse|event|step|spike|onset|r-?wave|qrs", re.I)
+SAMPLE_STD = re.compile(r"\bsample (standard deviation|std|variance|var)\b|unbiased|\bn ?- ?1\b"
+                        r"|ddof ?= ?1", re.I)
+POP_STD = re.compile(r"\bpopulation (standard deviation|std|variance)\b", re.I)
+_INTERVAL = re.compile(r"diff|rr|ibi|interval|nni|period|gap", re.I)
+DB = re.compile(r"\bdB(FS|A|SPL)?\b|decibel", re.I)
+# Module-level calls that read or make up data (example usage, not constants).
+_DATA_CALLS = re.compile(r"^(np\.random|numpy\.random|random|open|input|np\.load|np\.loadtxt|"
+                         r"np\.genfromtxt|pd\.|plt\.|print)")
+
+
+def lint(source: str, function_name: str, arg_names: list[str], requirement: str = "",
+         index: dict[str, Any] | None = None) -> list[Finding]:
+    """All findings for `source`, blocking ones first; `index` defaults to the sandbox's."""
+    try:
+        tree = ast.parse(source)
+        compile(source, "solution.py", "exec")
+    except SyntaxError as exc:
+        text = (exc.text or "").strip()
+        where = f": `{text[:80]}`" if text else ""
+        return [Finding("syntax", exc.lineno or 0, f"SyntaxError: {exc.msg}{where}", True)]
+    if index is None:
+        index = api_index.get_index()
+    ctx = _Ctx(tree, source, index)
+    out: list[Finding] = []
+    out += _check_function(tree, function_name, arg_names)
+    out += _check_imports(ctx)
+    out += _check_module_level(tree, function_name)
+    out += _check_api_names(ctx)
+    out += _ruff(source, ctx, function_name)
+    out += _warnings(ctx, requirement, function_name)
+    seen: set[tuple[str, int, str]] = set()
+    unique = []
+    for f in out:
+        key = (f.rule, f.line, f.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return sorted(unique, key=lambda f: (not f.blocking, f.line))
+
+
+def blocking(findings: list[Finding]) -> list[Finding]:
+    """The findings that send a draft back to repair without a sandbox run."""
+    return [f for f in findings if f.blocking]
+
+
+def format_findings(findings: list[Finding], limit: int = 6) -> str:
+    """Findings as short lines for the model's repair prompt."""
+    return "\n".join(f"- {f}" for f in findings[:limit])
+
+
+class _Ctx:
+    """Parsed draft plus what its names are bound to (aliases of modules and of names)."""
+
+    def __init__(self, tree: ast.Module, source: str, index: dict[str, Any] | None) -> None:
+        self.tree = tree
+        self.source = source
+        self.index = index
+        self.modules: dict[str, str] = {}  # local name -> module ("np" -> "numpy")
+        self.names: dict[str, str] = {}  # local name -> "module.name" for from-imports
+        indexed = set(index["modules"]) if index else set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.asname:
+                        self.modules[a.asname] = a.name
+                    else:
+                        self.modules[a.name.split(".")[0]] = a.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for a in node.names:
+                    full = f"{node.module}.{a.name}"
+                    local = a.asname or a.name
+                    if full in indexed:
+                        self.modules[local] = full
+                    else:
+                        self.names[local] = full
+
+    def dotted(self, node: ast.AST) -> str | None:
+        """`np.fft.rfft` -> "numpy.fft.rfft"; `find_peaks` -> "scipy.signal.find_peaks"."""
+        parts = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        if node.id in self.modules:
+            base = self.modules[node.id]
+        elif node.id in self.names:
+            base = self.names[node.id]
+        else:
+            base = node.id
+        return ".".join([base, *reversed(parts)])
+
+    def line(self, lineno: int) -> str:
+        lines = self.source.splitlines()
+        return lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
+
+
+def _signature(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    a = fn.args
+    names = [x.arg for x in a.posonlyargs + a.args]
+    if a.vararg:
+        names.append("*" + a.vararg.arg)
+    names += [x.arg for x in a.kwonlyargs]
+    if a.kwarg:
+        names.append("**" + a.kwarg.arg)
+    return f"def {fn.name}({', '.join(names)})"
+
+
+def _check_function(tree: ast.Module, name: str, arg_names: list[str]) -> list[Finding]:
+    want = f"def {name}({', '.join(arg_names)})"
+    defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    fn = next((d for d in reversed(defs) if d.name == name), None)
+    if fn is None:
+        nested = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == name]
+        if nested:
+            return [Finding("missing-function", nested[0].lineno, f"{name} must be a top-level "
+                            f"function, not inside a class or function: `{want}:`", True)]
+        found = "; found " + ", ".join(f"`{_signature(d)}`" for d in defs[:3]) if defs else ""
+        return [Finding("missing-function", 0, f"no function {name}: define `{want}:` at the "
+                        f"top level{found}", True)]
+    a = fn.args
+    accepted = {x.arg for x in a.args + a.kwonlyargs}
+    n_req_pos = len(a.args) - len(a.defaults)
+    required = {x.arg for x in a.args[:n_req_pos]}
+    required |= {x.arg for x, d in zip(a.kwonlyargs, a.kw_defaults, strict=True) if d is None}
+    problems = []
+    if a.posonlyargs:
+        problems.append("no positional-only arguments (it is called with keywords)")
+    missing = [n for n in arg_names if n not in accepted and not a.kwarg]
+    extra = sorted(required - set(arg_names))
+    if missing:
+        problems.append("missing " + ", ".join(missing))
+    if extra:
+        problems.append("unexpected " + ", ".join(extra))
+    if not problems:
+        return []
+    return [Finding("arguments", fn.lineno, f"{name} is called as {name}("
+                    f"{', '.join(f'{n}=...' for n in arg_names)}): write `{want}:`, yours is "
+                    f"`{_signature(fn)}` ({'; '.join(problems)})", True)]
+
+
+def _check_imports(ctx: _Ctx) -> list[Finding]:
+    out = []
+    for node in ast.walk(ctx.tree):
+        if isinstance(node, ast.Import):
+            mods = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            mods = [node.module or ""]
+        else:
+            continue
+        for mod in mods:
+            why = api_index.import_refusal(mod.split(".")[0], ctx.index)
+            if why:
+                out.append(Finding("import", node.lineno, why, True))
+    return out
+
+
+def _is_main_guard(node: ast.If) -> bool:
+    t = node.test
+    return (isinstance(t, ast.Compare) and isinstance(t.left, ast.Name)
+            and t.left.id == "__name__")
+
+
+def _call_names(node: ast.AST) -> list[str]:
+    out = []
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call):
+            out.append(ast.unparse(n.func))
+    return out
+
+
+def _check_module_level(tree: ast.Module, function_name: str) -> list[Finding]:
+    """Only imports, defs, classes, constants and docstrings may run at import time."""
+    defined = {n.name for n in tree.body
+               if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    bad: list[ast.stmt] = []
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef,
+                                 ast.AsyncFunctionDef, ast.ClassDef, ast.Pass)):
+                continue
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                continue  # docstring or a bare string
+            if isinstance(node, ast.If):
+                if not _is_main_guard(node):  # the harness never runs __main__ blocks
+                    visit(node.body)
+                    visit(node.orelse)
+                continue
+            if isinstance(node, ast.Try):
+                visit(node.body)
+                for h in node.handlers:
+                    visit(h.body)
+                continue
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                calls = _call_names(node)
+                if not any(c in defined or _DATA_CALLS.match(c) for c in calls):
+                    continue
+            bad.append(node)
+
+    visit(tree.body)
+    if not bad:
+        return []
+    first = bad[0]
+    code = ast.unparse(first).splitlines()[0][:70]
+    more = f" (also line{'s' if len(bad) > 2 else ''} " + ", ".join(
+        str(b.lineno) for b in bad[1:6]) + ")" if len(bad) > 1 else ""
+    return [Finding("module-level", first.lineno, f"remove example usage at module level: "
+                    f"`{code}`{more}. Only imports, constants and def {function_name}(...) "
+                    "belong in the file; the checker calls the function itself", True)]
+
+
+def _check_api_names(ctx: _Ctx) -> list[Finding]:
+    """`from scipy.signal import rms`, `np.rms(x)`: names the sandbox's modules lack."""
+    if not ctx.index:
+        return []
+    mods = ctx.index["modules"]
+    out = []
+    for node in ast.walk(ctx.tree):
+        if isinstance(node, ast.ImportFrom) and node.module in mods and not node.level:
+            for a in node.names:
+                if a.name != "*" and a.name not in mods[node.module]:
+                    msg = api_index.explain_missing(node.module, a.name, ctx.index)
+                    out.append(Finding("unknown-name", node.lineno, msg, True))
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                parent, _, leaf = a.name.rpartition(".")
+                if parent in mods and a.name not in mods and leaf not in mods[parent]:
+                    out.append(Finding("unknown-name", node.lineno,
+                                       f"no module {a.name}: "
+                                       + api_index.explain_missing(parent, leaf, ctx.index),
+                                       True))
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            dotted = ctx.dotted(node)
+            if not dotted or not isinstance(node.value, (ast.Name, ast.Attribute)):
+                continue
+            module, _, attr = dotted.rpartition(".")
+            if module in mods and _bound_to_module(ctx, node.value) and attr not in mods[module]:
+                msg = api_index.explain_missing(module, attr, ctx.index)
+                out.append(Finding("unknown-name", node.lineno, msg, True))
+    return out
+
+
+def _bound_to_module(ctx: _Ctx, node: ast.AST) -> bool:
+    """True when `node` (np, np.fft, scipy.signal) names a module, not a local variable."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id in ctx.modules and not _assigned(ctx, node.id)
+
+
+def _assigned(ctx: _Ctx, name: str) -> bool:
+    for n in ast.walk(ctx.tree):
+        if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store):
+            return True
+        if isinstance(n, ast.arg) and n.arg == name:
+            return True
+    return False
+
+
+def _ruff_command() -> list[str] | None:
+    exe = shutil.which("ruff")
+    if exe:
+        return [exe]
+    if importlib.util.find_spec("ruff") is not None:
+        return [sys.executable, "-m", "ruff"]
+    return None
+
+
+def _ruff(source: str, ctx: _Ctx, function_name: str) -> list[Finding]:
+    """ruff's F rules; without ruff, a scope-blind undefined-name check instead."""
+    cmd = _ruff_command()
+    if cmd is None:
+        return _undefined_names(ctx)
+    try:
+        proc = subprocess.run(
+            [*cmd, "check", "--isolated", "--no-cache", "--select", "F", "--output-format",
+             "json", "--stdin-filename", "solution.py", "-"],
+            input=source, capture_output=True, text=True, timeout=30)
+        items = json.loads(proc.stdout or "[]")
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return _undefined_names(ctx)
+    out = []
+    for it in items:
+        code, line = it.get("code") or "", (it.get("location") or {}).get("row", 0)
+        msg = it.get("message", "")
+        if code == "F821":
+            name = re.search(r"`([^`]+)`", msg)
+            out.append(_undefined(name.group(1) if name else msg, line, ctx))
+        elif code == "F811":
+            name = re.search(r"`([^`]+)`", msg)
+            fn = name and name.group(1) == function_name
+            out.append(Finding("F811", line, f"{msg}: keep one definition" if fn else msg,
+                               bool(fn)))
+        elif code in RUFF_BLOCKING:
+            out.append(Finding(code, line, msg, True))
+        elif code == "F841":
+            name = re.search(r"`([^`]+)`", msg)
+            var = name.group(1) if name else "a variable"
+            out.append(Finding("unused", line, f"`{var}` is computed but never used: did you "
+                               "mean to use it in the next steps?", False))
+    return out
+
+
+def _undefined(name: str, line: int, ctx: _Ctx) -> Finding:
+    imp = api_index.import_line(name, ctx.index)
+    fix = f"; add `{imp}`" if imp and not imp.startswith("np.") else (
+        f"; write {imp}" if imp else "")
+    return Finding("undefined-name", line, f"`{name}` is used but never defined or "
+                   f"imported{fix}", True)
+
+
+def _undefined_names(ctx: _Ctx) -> list[Finding]:
+    """Fallback without ruff: loads of names bound nowhere in the file (scope-blind)."""
+    bound = set(dir(builtins)) | {"__name__", "__file__", "__doc__"}
+    for n in ast.walk(ctx.tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            bound.add(n.id)
+        elif isinstance(n, ast.arg):
+            bound.add(n.arg)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(n.name)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            if isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names):
+                return []
+            bound |= {(a.asname or a.name).split(".")[0] for a in n.names}
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            bound.add(n.name)
+        elif isinstance(n, (ast.Global, ast.Nonlocal)):
+            bound |= set(n.names)
+        elif isinstance(n, ast.MatchAs) and n.name:
+            bound.add(n.name)
+    out, seen = [], set()
+    for n in ast.walk(ctx.tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in bound \
+                and n.id not in seen:
+            seen.add(n.id)
+            out.append(_undefined(n.id, n.lineno, ctx))
+    return out
+
+
+# ---- non-blocking signal-processing warnings -------------------------------------------
+
+def _is_call_to(ctx: _Ctx, node: ast.AST, *targets: str) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    d = ctx.dotted(node.func)
+    if d is None:
+        return False
+    return d in targets
+
+
+def _warnings(ctx: _Ctx, requirement: str, function_name: str) -> list[Finding]:
+    out: list[Finding] = []
+    diff_vars = set()
+    context = f"{requirement} {function_name}"
+    for node in ast.walk(ctx.tree):
+        if isinstance(node, ast.Assign) and _is_call_to(ctx, node.value, "numpy.diff"):
+            diff_vars |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    for node in ast.walk(ctx.tree):
+        # x - np.roll(x, 1): wraps the last sample around to the front.
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and (
+                _is_call_to(ctx, node.left, "numpy.roll")
+                or _is_call_to(ctx, node.right, "numpy.roll")):
+            out.append(Finding("np-roll-diff", node.lineno, f"`{ast.unparse(node)[:50]}` wraps "
+                               "around: one term is x[0] - x[-1]. Successive differences are "
+                               "np.diff(x) (one element shorter)", False))
+        # [0.5, 4] / (fs / 2): a Python list does no arithmetic.
+        if isinstance(node, ast.BinOp) and not isinstance(node.op, (ast.Add, ast.Mult)) and (
+                isinstance(node.left, ast.List) or isinstance(node.right, ast.List)):
+            lst = node.left if isinstance(node.left, ast.List) else node.right
+            out.append(Finding("list-arithmetic", node.lineno, f"`{ast.unparse(node)[:50]}`: a "
+                               f"Python list cannot be divided or subtracted; write "
+                               f"np.array({ast.unparse(lst)[:30]})", False))
+        if not isinstance(node, ast.Call):
+            continue
+        d = ctx.dotted(node.func) or ""
+        kw = {k.arg for k in node.keywords}
+        if d.endswith("find_peaks") and "distance" not in kw:
+            out.append(Finding("find-peaks-distance", node.lineno, "find_peaks without "
+                               "distance= reports every bump (noise, notch, T wave) as a peak: "
+                               "add distance=int(min_gap_seconds * fs), e.g. 0.3 s between "
+                               "heartbeats", False))
+        if d in ("numpy.argmax", "numpy.argmin") or (
+                isinstance(node.func, ast.Attribute) and node.func.attr == "argmax"
+                and d.split(".")[0] not in ("numpy",)):
+            arg = node.args[0] if node.args else (
+                node.func.value if isinstance(node.func, ast.Attribute) else None)
+            whole = arg is not None and not isinstance(arg, ast.Subscript)
+            if whole and PEAKISH.search(context) and "axis" not in kw:
+                out.append(Finding("argmax-peaks", node.lineno, "np.argmax returns ONE index "
+                                   "(the largest sample), not every peak: use "
+                                   "scipy.signal.find_peaks(x, distance=...)", False))
+        is_std = d in ("numpy.std", "numpy.var", "numpy.nanstd", "numpy.nanvar") or (
+            isinstance(node.func, ast.Attribute) and node.func.attr in ("std", "var")
+            and not d.startswith(("statistics", "numpy")))
+        if is_std and "ddof" not in kw and SAMPLE_STD.search(requirement):
+            out.append(Finding("std-ddof", node.lineno, "np.std divides by N (population); the "
+                               "requirement asks for the sample standard deviation: "
+                               "np.std(x, ddof=1)", False))
+        if d in ("statistics.pstdev", "statistics.pvariance") and SAMPLE_STD.search(requirement):
+            out.append(Finding("std-ddof", node.lineno, "pstdev is the population std; the "
+                               "requirement asks for the sample one: statistics.stdev", False))
+        if d in ("statistics.stdev", "statistics.variance") or ("ddof" in kw and is_std):
+            if POP_STD.search(requirement):
+                out.append(Finding("std-ddof", node.lineno, "the requirement asks for the "
+                                   "population std (divide by N): np.std(x) without ddof",
+                                   False))
+    out += _abs_diff(ctx, diff_vars)
+    out += _rate_inverted(ctx)
+    if DB.search(requirement) and "log10" not in ctx.source:
+        out.append(Finding("units-db", 0, "the requirement uses decibels but the code never "
+                           "takes a log: a linear RMS is not dB; convert with "
+                           "20 * np.log10(rms) before comparing with a dB threshold", False))
+    return out
+
+
+def _abs_diff(ctx: _Ctx, diff_vars: set[str]) -> list[Finding]:
+    """`np.diff(x) > 50` counts only increases; 'differ by more than 50' needs abs()."""
+    out = []
+    for node in ast.walk(ctx.tree):
+        if not (isinstance(node, ast.Compare) and len(node.ops) == 1
+                and isinstance(node.ops[0], (ast.Gt, ast.GtE))):
+            continue
+        left = node.left
+        if _is_call_to(ctx, left, "numpy.diff") or (isinstance(left, ast.Name)
+                                                    and left.id in diff_vars):
+            out.append(Finding("missing-abs", node.lineno, f"`{ast.unparse(node)[:40]}` counts "
+                               "only increases; differences larger than a bound in either "
+                               "direction need np.abs(...) first", False))
+    return out
+
+
+def _rate_inverted(ctx: _Ctx) -> list[Finding]:
+    """`mean(rr) * 60 / fs`: a rate grows when the interval shrinks, so 60 must be divided."""
+    out = []
+    for node in ast.walk(ctx.tree):
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)):
+            continue
+        sides = (node.left, node.right)
+        sixty = any(isinstance(s, ast.Constant) and s.value in (60, 60.0) for s in sides)
+        interval = any(isinstance(s, ast.Call) and (ctx.dotted(s.func) or "").rsplit(".", 1)[-1]
+                       in ("mean", "median") and _INTERVAL.search(ast.unparse(s)) for s in sides)
+        if sixty and interval:
+            out.append(Finding("rate-inverted", node.lineno, f"`{ast.unparse(node)[:40]}` "
+                               "multiplies an interval by 60, which grows when beats are "
+                               "slower: a rate per minute is 60 / (mean interval in seconds) "
+                               "= 60 * fs / mean(interval in samples)", False))
+    return out

@@ -1,0 +1,202 @@
+"""Feedback for the small model: real wrong example solutions run through the real checker
+must get the hint that names their mistake; hand-made results pin the ratio heuristics;
+hidden cases leak nothing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agent.checker import CaseResult, check_solution
+from agent.feedback import (
+    failure_signature,
+    feedback_for_case,
+    feedback_for_hidden,
+    ratio_hint,
+    score,
+)
+from agent.spec import Case, Check, load_spec
+from sandboxes import api_index
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def _run(sandbox, spec_id: str, solution: Path | None = None):
+    spec = load_spec(EXAMPLES / spec_id / "spec.yaml")
+    sol = solution or EXAMPLES / "wrong" / f"{spec_id}.py"
+    res = check_solution(spec, sol, sandbox, cases=spec.visible_cases[:1] + spec.hidden_cases[:1])
+    by_name = {c.name: c for c in spec.cases}
+    return spec, [(r, by_name[r.case]) for r in res.cases]
+
+
+def _visible_text(sandbox, spec_id: str) -> str:
+    spec, pairs = _run(sandbox, spec_id)
+    r, case = pairs[0]
+    assert not r.hidden and not r.passed
+    return feedback_for_case(r, case, spec)
+
+
+@pytest.mark.docker
+def test_double_counted_rpeaks_mention_precision_and_double_counting(sandbox) -> None:
+    text = _visible_text(sandbox, "ecg-rpeaks")
+    assert "precision 0.4" in text and "double-counted" in text and "distance=" in text
+    assert "recall 1.00" in text
+
+
+@pytest.mark.docker
+def test_inverted_heart_rate_formula_is_named(sandbox) -> None:
+    text = _visible_text(sandbox, "ecg-mean-hr")
+    assert "looks inverted" in text and "60 * fs / mean" in text
+    assert "expected 77.7" in text  # a visible case may show its expected value
+
+
+@pytest.mark.docker
+def test_np_roll_rmssd_points_at_n_terms(sandbox) -> None:
+    text = _visible_text(sandbox, "hrv-rmssd")
+    assert "np.roll wraps around" in text and "N-1" in text
+    assert "expected 101.301" in text
+
+
+@pytest.mark.docker
+def test_swapped_axes_and_threshold_off_by_a_few(sandbox) -> None:
+    assert "grouped wrongly" in _visible_text(sandbox, "temp-daily-mean")
+    assert "> vs >=" in _visible_text(sandbox, "temp-hot-days")
+    text = _visible_text(sandbox, "har-basicmotions")
+    assert "accuracy 0.7" in text and "labels returned:" in text
+
+
+@pytest.mark.docker
+def test_correct_solution_scores_one_and_wrong_less(sandbox) -> None:
+    spec, good = _run(sandbox, "hrv-rmssd", EXAMPLES / "solutions" / "hrv-rmssd.py")
+    _, bad = _run(sandbox, "hrv-rmssd")
+    assert score([r for r, _ in good]) == 1.0 and failure_signature([r for r, _ in good]) == ()
+    assert 0 < score([r for r, _ in bad]) < 0.6
+    assert failure_signature([r for r, _ in bad]) == failure_signature([r for r, _ in bad])
+
+
+@pytest.mark.docker
+def test_invented_api_and_missing_import_at_runtime(sandbox, tmp_path) -> None:
+    sol = tmp_path / "s.py"
+    sol.write_text("import numpy as np\nimport scipy.signal\n\n\ndef rmssd(nni):\n"
+                   "    return float(scipy.signal.rms(np.diff(nni)))\n")
+    spec, pairs = _run(sandbox, "hrv-rmssd", sol)
+    text = feedback_for_case(pairs[0][0], pairs[0][1], spec)
+    assert "scipy.signal has no `rms`" in text and "np.sqrt(np.mean(x**2))" in text
+    assert 'line 6, in rmssd' in text
+    sol.write_text("import numpy as np\n\n\ndef detect_rpeaks(ecg, fs):\n"
+                   "    p, _ = find_peaks(ecg, distance=int(0.3 * fs))\n    return p.tolist()\n")
+    spec, pairs = _run(sandbox, "ecg-rpeaks", sol)
+    text = feedback_for_case(pairs[0][0], pairs[0][1], spec)
+    assert "NameError" in text and "from scipy.signal import find_peaks" in text
+    sol.write_text("import numpy as np\nfrom scipy.signal import butter\n\n\n"
+                   "def detect_rpeaks(ecg, fs):\n    wn = [0.5, 4] / (fs / 2)\n    return wn\n")
+    spec, pairs = _run(sandbox, "ecg-rpeaks", sol)
+    text = feedback_for_case(pairs[0][0], pairs[0][1], spec)
+    assert "np.asarray" in text
+
+
+@pytest.mark.docker
+def test_hidden_feedback_leaks_no_value_and_no_name(sandbox) -> None:
+    for spec_id in ("ecg-mean-hr", "hrv-rmssd", "temp-hot-days"):
+        _, pairs = _run(sandbox, spec_id)
+        r, case = pairs[-1]
+        assert r.hidden and not r.passed
+        text = feedback_for_hidden(r)
+        assert text.startswith("A held-out recording fails: wrong_value")
+        assert case.name not in text and not re.search(r"\d", text)
+
+
+@pytest.mark.docker
+def test_api_index_from_the_real_sandbox(sandbox) -> None:
+    idx = api_index.load_index()
+    assert "find_peaks" in idx["modules"]["scipy.signal"]
+    assert "rms" not in idx["modules"]["scipy.signal"] and "rms" not in idx["modules"]["numpy"]
+    assert api_index.cache_path().is_file()
+    assert "numpy" in api_index.where("mean", idx)
+    assert api_index.suggest("scipy.signal", "findpeaks", index=idx)[0] == "find_peaks"
+
+
+# ---- pure unit tests: hand-made results -------------------------------------------------
+
+def _case(expect, metric="abs_error", fs=360.0, n=1000, **params) -> Case:
+    params = params or {"max": 1.0}
+    return Case("c", False, {"x": np.zeros(n), "fs": fs}, expect, Check(metric, params))
+
+
+def _scalar(got: float, want: float, metric="abs_error", bound=1.0) -> CaseResult:
+    fig = abs(got - want)
+    return CaseResult("c", False, False, "wrong_value", metric, figure=fig,
+                      summary=f"{metric} {fig:.4g} > {bound}", value=got,
+                      detail={"returned": got, "expected": want, "ratio": got / want})
+
+
+@pytest.mark.parametrize(("got", "want", "needle"), [
+    (144.2, 72.1, "double-counted"),
+    (36.0, 72.0, "half the expected"),
+    (72.0 * 60, 72.0, "seconds vs minutes"),
+    (0.8, 800.0, "ms vs seconds"),
+    (72.0 * 360, 72.0, "samples vs seconds"),
+    (-5.0, 5.0, "sign is inverted"),
+    (3600 / 72.0, 72.0, "looks inverted"),
+    (72.5, 72.0, "close but not within"),
+    (72.0 * np.sqrt(999 / 1000), 72.0, "sqrt((N-1)/N)"),
+])
+def test_ratio_heuristics(got, want, needle) -> None:
+    case = _case(want)
+    assert needle in ratio_hint(got, want, case)
+    text = feedback_for_case(_scalar(got, want), case, load_spec(
+        EXAMPLES / "hrv-rmssd" / "spec.yaml"))
+    assert needle in text and "returned" in text and "expected" in text
+
+
+def test_ratio_heuristics_stay_quiet_when_nothing_fits() -> None:
+    assert ratio_hint(123.0, 37.0, _case(37.0)) == ""
+
+
+def test_events_feedback_low_recall_and_offset() -> None:
+    case = _case([10, 20], metric="events_f1", tolerance=18, min=0.9)
+    r = CaseResult("c", False, False, "wrong_value", "events_f1", figure=0.5,
+                   summary="F1 0.5 < 0.9", value=[12],
+                   detail={"precision": 1.0, "recall": 0.3, "found": 30, "expected": 100,
+                           "matched": 30, "mean_offset": 12.0})
+    text = feedback_for_case(r, case, load_spec(EXAMPLES / "ecg-rpeaks" / "spec.yaml"))
+    assert "too few events" in text and "12.0 samples late" in text
+    assert "double-counted" not in text
+
+
+def test_accuracy_single_label() -> None:
+    case = Case("c", False, {}, ["a", "b", "a"], Check("accuracy", {"min": 0.9}))
+    r = CaseResult("c", False, False, "wrong_value", "accuracy", figure=0.67,
+                   summary="accuracy 0.667 < 0.9 (2/3)", value=["a", "a", "a"],
+                   detail={"hits": 2, "n": 3, "labels_returned": ["a"]})
+    text = feedback_for_case(r, case, load_spec(EXAMPLES / "har-basicmotions" / "spec.yaml"))
+    assert "same label 'a'" in text
+
+
+def test_allclose_constant_offset() -> None:
+    want = [1.0, 2.0, 3.0]
+    case = Case("c", False, {}, want, Check("allclose", {"rtol": 0.0, "atol": 0.01}))
+    r = CaseResult("c", False, False, "wrong_value", "allclose", figure=0.5,
+                   summary="allclose max|diff| 0.5 (rtol 0, atol 0.01)", value=[1.5, 2.5, 3.5],
+                   detail={"shape": [3], "worst_index": 0, "returned_at": 1.5,
+                           "expected_at": 1.0})
+    text = feedback_for_case(r, case, load_spec(EXAMPLES / "temp-daily-mean" / "spec.yaml"))
+    assert "worst at index 0" in text and "off by the same +0.5" in text
+
+
+def test_score_orders_progress_and_signature_ignores_line_numbers() -> None:
+    def exc(line: int) -> CaseResult:
+        return CaseResult("c", False, False, "exception", "abs_error",
+                          error="TypeError: bad operand", traceback=f"line {line}")
+    far, near = _scalar(200.0, 72.0), _scalar(73.5, 72.0)
+    ok = CaseResult("c", False, True, "ok", "abs_error", figure=0.1, summary="abs_error 0.1 <= 1")
+    syntax = CaseResult("c", False, False, "syntax", "abs_error", error="line 3: bad")
+    assert score([syntax]) < score([exc(1)]) < score([far]) < score([near]) < score([ok]) == 1
+    assert failure_signature([exc(3)]) == failure_signature([exc(9)])
+    assert failure_signature([far]) != failure_signature([near])
+    hidden = CaseResult("h", True, False, "exception", "abs_error")
+    assert score([ok, hidden]) == 1.0

@@ -1,0 +1,209 @@
+"""Graph routing with a scripted model and the real sandbox on real traces (hrv-rmssd):
+each failure class reaches the right node, the controller redrafts after two stalled
+rounds, hidden cases never reach a prompt, single-shot is one draft, and resume continues
+from the checkpoint."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agent.configuration import RunConfig
+from agent.models.base import ChatModel, Completion
+from agent.run import resume_run, start_run
+from agent.spec import load_spec
+
+pytestmark = pytest.mark.docker
+
+SPEC = Path(__file__).resolve().parent.parent / "examples/hrv-rmssd/spec.yaml"
+
+CORRECT = "import numpy as np\n\ndef rmssd(nni):\n    d = np.diff(np.asarray(nni, float))\n" \
+          "    return float(np.sqrt(np.mean(d ** 2)))\n"
+ROLL = "import numpy as np\n\ndef rmssd(nni):\n    d = nni - np.roll(nni, 1)\n" \
+       "    return float(np.sqrt(np.mean(d ** 2)))\n"
+SYNTAX = "import numpy as np\n\ndef rmssd(nni)\n    return 1.0\n"
+RAISES = "import numpy as np\n\ndef rmssd(nni):\n    return float(nni[len(nni)])\n"
+# Passes the two visible recordings only (their lengths), fails the hidden ones.
+OVERFIT = ("import numpy as np\n\ndef rmssd(nni):\n    if len(nni) in (VISIBLE):\n"
+           "        d = np.diff(np.asarray(nni, float))\n"
+           "        return float(np.sqrt(np.mean(d ** 2)))\n    return 0.0\n")
+
+
+def fenced(code: str) -> str:
+    return f"Here is the program:\n```python\n{code}```\nIt computes the value."
+
+
+class ScriptedModel(ChatModel):
+    """Replies by role from queues (the last reply of a role repeats); records every call."""
+
+    name = "scripted"
+    sha256 = None
+
+    def __init__(self, script: dict[str, list[str]],
+                 on_call: Callable[[str], None] | None = None) -> None:
+        self.script = {k: list(v) for k, v in script.items()}
+        self.calls: list[dict] = []
+        self.on_call = on_call
+
+    def generate(self, messages, *, max_new_tokens=512, temperature=0.0, seed=None, stop=None):
+        user = messages[-1]["content"]
+        role = ("repair" if "failed:" in user else "decompose" if "sub-tasks" in user
+                and "Sub-tasks:" not in user else "specify" if "Sub-tasks:" in user
+                else "draft")
+        if self.on_call:
+            self.on_call(role)
+        queue = self.script[role]
+        text = queue.pop(0) if len(queue) > 1 else queue[0]
+        self.calls.append({"role": role, "messages": messages, "temperature": temperature})
+        return Completion(text, len(user) // 4, len(text) // 4, 0.01)
+
+
+def _visible_lengths() -> str:
+    return ", ".join(str(len(c.args["nni"])) for c in load_spec(SPEC).visible_cases)
+
+
+def _run(tmp_path: Path, sandbox, script, **cfg) -> tuple[int, Path, ScriptedModel, list[str]]:
+    model = ScriptedModel(script)
+    lines: list[str] = []
+    run_dir = tmp_path / "run"
+    code = start_run(SPEC, RunConfig(**cfg), run_dir, model=model, sandbox=sandbox,
+                     log=lines.append)
+    return code, run_dir, model, lines
+
+
+def _report(run_dir: Path) -> dict:
+    return json.loads((run_dir / "report.json").read_text())
+
+
+BASE = {"decompose": ["1. take successive differences\n2. root mean square"],
+        "specify": ["1. nni (ms) -> diffs (ms)\n2. diffs -> float ms"]}
+
+
+def test_repair_fixes_wrong_value_and_artifacts_are_complete(tmp_path, sandbox) -> None:
+    code, run_dir, model, lines = _run(
+        tmp_path, sandbox, {**BASE, "draft": [fenced(ROLL)], "repair": [fenced(CORRECT)]})
+    assert code == 0
+    report = _report(run_dir)
+    assert report["solved"] and report["stop_reason"] == "solved"
+    assert [a["failure"] for a in report["attempts"]] == ["wrong_value", "none"]
+    assert len(report["cases"]) == 4 and all(c["passed"] for c in report["cases"])
+    assert (run_dir / "solution.py").read_text() == CORRECT
+    roles = [json.loads(x).get("role") for x in (run_dir / "trajectory.jsonl").open()]
+    assert roles[:3] == ["decompose", "specify", "draft"] and "repair" in roles
+    repair_prompt = [c for c in model.calls if c["role"] == "repair"][0]["messages"][-1]
+    assert "np.roll" in repair_prompt["content"] and "wrong_value" in repair_prompt["content"]
+    assert {"understand", "decompose", "specify", "retrieve", "draft", "lint", "execute",
+            "evaluate", "verify", "repair"} <= set(report["node_seconds"])
+    assert any(line.startswith("[verify]") for line in lines)
+
+
+def test_syntax_error_goes_to_repair_without_a_sandbox_run(tmp_path, sandbox) -> None:
+    code, run_dir, model, lines = _run(
+        tmp_path, sandbox, {**BASE, "draft": [fenced(SYNTAX)], "repair": [fenced(CORRECT)]},
+        candidates=1)
+    assert code == 0
+    first_round = lines[lines.index(next(x for x in lines if x.startswith("[draft]"))):]
+    assert first_round[1].startswith("[lint] 0 runnable, 1 blocked")
+    assert "-> repair" in first_round[2] and "syntax" in first_round[2]
+    assert _report(run_dir)["attempts"][0]["failure"] == "syntax"
+
+
+def test_exception_reaches_repair_with_the_traceback(tmp_path, sandbox) -> None:
+    code, run_dir, model, _ = _run(
+        tmp_path, sandbox, {**BASE, "draft": [fenced(RAISES)], "repair": [fenced(CORRECT)]},
+        candidates=1)
+    assert code == 0
+    prompt = [c for c in model.calls if c["role"] == "repair"][0]["messages"][-1]["content"]
+    assert "IndexError" in prompt and "exception" in prompt
+
+
+def test_hidden_failure_is_reported_without_revealing_the_case(tmp_path, sandbox) -> None:
+    overfit = OVERFIT.replace("VISIBLE", _visible_lengths() + ",")
+    code, run_dir, model, _ = _run(
+        tmp_path, sandbox, {**BASE, "draft": [fenced(overfit)], "repair": [fenced(CORRECT)]},
+        candidates=1)
+    assert code == 0
+    report = _report(run_dir)
+    assert [a["failure"] for a in report["attempts"]] == ["none", "none"]
+    prompt = [c for c in model.calls if c["role"] == "repair"][0]["messages"][-1]["content"]
+    assert "held-out recording fails" in prompt
+    _assert_hidden_never_in(model.calls)
+
+
+def _assert_hidden_never_in(calls: list[dict]) -> None:
+    spec = load_spec(SPEC)
+    text = "\n".join(m["content"] for c in calls for m in c["messages"])
+    for case in spec.hidden_cases:
+        assert case.name not in text
+        assert f"{case.expect:.4g}" not in text and str(case.expect) not in text
+        first = case.args["nni"][:3]
+        assert ", ".join(f"{x:.4g}" for x in first) not in text
+        assert f"shape ({len(case.args['nni'])},)" not in text
+
+
+def test_controller_redrafts_hotter_after_two_stalled_rounds(tmp_path, sandbox) -> None:
+    code, run_dir, model, _ = _run(
+        tmp_path, sandbox,
+        {**BASE, "draft": [fenced(ROLL), fenced(CORRECT)], "repair": [fenced(ROLL)]},
+        candidates=1, max_attempts=6)
+    assert code == 0
+    roles = [c["role"] for c in model.calls if c["role"] in ("draft", "repair")]
+    assert roles == ["draft", "repair", "repair", "draft"]
+    assert model.calls[-1]["temperature"] >= 0.8
+    modes = [a["mode"] for a in _report(run_dir)["attempts"]]
+    assert modes == ["draft", "repair", "repair", "draft"]
+    _assert_hidden_never_in(model.calls)
+
+
+def test_without_controller_it_keeps_repairing_until_the_budget(tmp_path, sandbox) -> None:
+    code, run_dir, model, _ = _run(
+        tmp_path, sandbox, {**BASE, "draft": [fenced(ROLL)], "repair": [fenced(ROLL)]},
+        candidates=1, max_attempts=3, controller=False)
+    assert code == 1
+    report = _report(run_dir)
+    assert report["stop_reason"] == "attempt budget (3) spent" and not report["solved"]
+    assert [c["role"] for c in model.calls][2:] == ["draft", "repair", "repair"]
+
+
+def test_single_shot_is_one_draft_and_no_feedback(tmp_path, sandbox) -> None:
+    code, run_dir, model, _ = _run(tmp_path, sandbox, {"draft": [fenced(ROLL)]},
+                                   mode="single-shot")
+    assert code == 1
+    assert [c["role"] for c in model.calls] == ["draft"]
+    assert model.calls[0]["temperature"] == 0.0
+
+
+def test_resume_continues_from_the_checkpoint(tmp_path, sandbox) -> None:
+    def die_at_repair(role: str) -> None:
+        if role == "repair":
+            raise KeyboardInterrupt
+
+    first = ScriptedModel({**BASE, "draft": [fenced(ROLL)], "repair": [fenced(CORRECT)]},
+                          on_call=die_at_repair)
+    run_dir = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        start_run(SPEC, RunConfig(candidates=1), run_dir, model=first, sandbox=sandbox,
+                  log=lambda s: None)
+    assert not (run_dir / "report.json").exists()
+    second = ScriptedModel({**BASE, "draft": [fenced(ROLL)], "repair": [fenced(CORRECT)]})
+    assert resume_run(run_dir, model=second, sandbox=sandbox, log=lambda s: None) == 0
+    assert [c["role"] for c in second.calls] == ["repair"]  # nothing before it ran again
+    report = _report(run_dir)
+    assert report["solved"] and [a["attempt"] for a in report["attempts"]] == [1, 2]
+    assert resume_run(run_dir, model=second, sandbox=sandbox, log=lambda s: None) == 0
+
+
+def test_time_limit_stops_the_run(tmp_path, sandbox) -> None:
+    start = time.monotonic()
+    code, run_dir, model, _ = _run(
+        tmp_path, sandbox, {**BASE, "draft": [fenced(ROLL)], "repair": [fenced(ROLL)]},
+        candidates=1, max_attempts=50, time_limit_s=0.001)
+    assert code == 1 and "time limit" in _report(run_dir)["stop_reason"]
+    assert len(_report(run_dir)["attempts"]) == 1
+    assert time.monotonic() - start < 120
+    assert np.isfinite(_report(run_dir)["wall_s"])

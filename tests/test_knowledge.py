@@ -1,0 +1,159 @@
+"""The knowledge cards: they parse, every snippet is correct in the real sandbox image (numpy
+1.24 / scipy 1.10, not the host's), retrieval is selective, and no card copies a benchmark
+reference solution."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from agent.knowledge import MAX_SNIPPET_LINES, card_tests, load_cards, render, score, search
+from sandboxes.base import ExecutionRequest, Limits
+
+pytestmark = pytest.mark.docker
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = sorted((ROOT / "examples" / "solutions").glob("*.py"))
+CARDS = load_cards()
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+def test_cards_parse_with_unique_ids_and_short_snippets() -> None:
+    assert 25 <= len(CARDS) <= 35
+    ids = [c.id for c in CARDS]
+    assert len(ids) == len(set(ids))
+    for c in CARDS:
+        assert c.path is not None and c.path.stem == c.id
+        assert c.title and c.tags and c.when and c.body and c.code, c.id
+        assert "\n" not in c.when, c.id
+        assert "NOT" in c.when, f"{c.id}: 'when' must say when it does NOT apply"
+        assert len(c.code.splitlines()) <= MAX_SNIPPET_LINES, c.id
+        assert 1 <= len(c.body.splitlines()) <= 4, c.id
+        assert re.search(r"^def \w+\(", c.code, re.M), f"{c.id}: snippet defines no helper"
+        assert c.test.strip(), f"{c.id}: no ```python test block"
+        imports = re.findall(r"^(?:from|import) (\w+)", c.code, re.M)
+        assert set(imports) <= {"numpy", "scipy", "collections", "fractions", "math"}, c.id
+
+
+# --- every snippet and its self-test, in the real sandbox -------------------------------------
+
+def _engine_exists() -> bool:
+    return bool(shutil.which("dockerd") or os.path.exists("/var/run/docker.sock")
+                or os.environ.get("DOCKER_HOST"))
+
+
+@pytest.fixture(scope="module")
+def card_sandbox():
+    """One sandbox object for all the card self-tests."""
+    if not _engine_exists():
+        pytest.skip("no Docker engine on this machine")
+    from sandboxes import open_sandbox
+
+    sb = open_sandbox()
+    yield sb
+    sb.close()
+
+
+@pytest.mark.parametrize(("card_id", "source"), card_tests(), ids=[c.id for c in CARDS])
+def test_card_selftest_passes_in_sandbox(card_sandbox, tmp_path: Path, card_id: str,
+                                         source: str) -> None:
+    path = tmp_path / f"{card_id.replace('-', '_')}.py"
+    path.write_text(source, encoding="utf-8")
+    limits = Limits(timeout_s=30, memory_mb=512, output_kb=64, result_mb=1)
+    res = card_sandbox.execute(ExecutionRequest(path, "selftest", {}, limits, run_id="pytest",
+                                                case=card_id))
+    assert res.status == "ok", (card_id, res.status, res.error, res.traceback)
+    assert res.value is True, (card_id, res.value)
+
+
+# --- retrieval ---------------------------------------------------------------------------------
+
+def _ids(query: str, k: int = 3) -> list[str]:
+    return [c.id for c in search(query, k=k)]
+
+
+def test_hrv_query_ranks_hrv_card_first_and_no_filter() -> None:
+    ids = _ids("RMSSD of NN intervals in ms")
+    assert ids and ids[0] == "hrv-time-domain"
+    assert "filter-butterworth" not in ids
+
+
+def test_rpeak_query_finds_peak_detection_in_top_two() -> None:
+    assert "peak-detection-beats" in _ids("detect R peaks in ECG at 360 Hz")[:2]
+
+
+def test_vad_query_finds_rms_dbfs() -> None:
+    ids = _ids("voice activity from audio frames dBFS threshold")
+    assert "rms-dbfs" in ids and "energy-vad" in ids
+
+
+def test_invented_api_error_finds_api_facts() -> None:
+    assert _ids("ImportError: cannot import name 'rms' from 'scipy.signal'")[0] == \
+        "scipy-signal-api"
+
+
+@pytest.mark.parametrize("query", ["parse a JSON config file",
+                                   "send an HTTP request and retry on failure",
+                                   "sort a list of user names alphabetically", ""])
+def test_unrelated_query_returns_nothing(query: str) -> None:
+    assert search(query) == []
+
+
+def test_search_is_selective() -> None:
+    assert len(search("heart rate from ECG beats", k=3)) <= 3
+    assert len(search("RMSSD of NN intervals in ms", k=10)) <= 2
+    ranked = score("RMSSD of NN intervals in ms")
+    assert ranked[0][1] > 3 * ranked[1][1]
+
+
+def test_not_clause_counts_against_a_card() -> None:
+    """The filter card says it is NOT for RR/NN intervals: naming them lowers its score."""
+    by_id = {c.id: s for c, s in score("band-pass filter the RR intervals")}
+    plain = {c.id: s for c, s in score("band-pass filter")}
+    assert by_id["filter-butterworth"] < plain["filter-butterworth"]
+
+
+def test_render_is_optional_and_short() -> None:
+    assert render([]) == ""
+    block = render(search("detect R peaks in ECG at 360 Hz"))
+    assert "Optional" in block and "ignore" in block
+    assert block.count("```python") <= 3
+    assert "assert " not in block  # self-tests are never shown to the model
+
+
+# --- decontamination ----------------------------------------------------------------------------
+
+def _significant_lines(source: str) -> list[str]:
+    """Lines that carry logic: no blanks, comments, imports, docstrings or bare returns."""
+    out = []
+    for line in source.splitlines():
+        s = " ".join(line.split())
+        trivial = s.startswith(("#", "import ", "from ", '"""', "'''"))
+        if not s or trivial or s in {"return", "pass"} or len(s) < 8:
+            continue
+        out.append(s.replace(" ", ""))
+    return out
+
+
+def _windows(lines: list[str], n: int = 4) -> set[tuple[str, ...]]:
+    return {tuple(lines[i:i + n]) for i in range(len(lines) - n + 1)}
+
+
+def test_decontamination_check_detects_a_copy() -> None:
+    ref = max((p.read_text(encoding="utf-8") for p in SOLUTIONS), key=len)
+    pasted = "\n".join("    " + line.replace(" = ", "=") for line in ref.splitlines()[5:])
+    assert _windows(_significant_lines(pasted)) & _windows(_significant_lines(ref))
+
+
+@pytest.mark.parametrize("card", CARDS, ids=[c.id for c in CARDS])
+def test_card_shares_no_four_lines_with_reference_solutions(card) -> None:
+    assert SOLUTIONS, "examples/solutions/ is empty"
+    mine = _windows(_significant_lines(card.code + "\n" + card.test))
+    for sol in SOLUTIONS:
+        shared = mine & _windows(_significant_lines(sol.read_text(encoding="utf-8")))
+        assert not shared, f"{card.id} shares lines with {sol.name}: {sorted(shared)[0]}"
