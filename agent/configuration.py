@@ -23,12 +23,17 @@ class RunConfig:
     time_limit_s: float = 900.0
     seed: int = 0
     candidates: int = 2  # drafts per fresh-draft round (first greedy, others sampled)
-    decompose: bool = True
-    specify: bool = True
-    retrieve: bool = True
+    # Defaults follow the measurements in BENCHMARKS.md: on the 0.5B, a decomposition fed to
+    # the code prompt and retrieved recipes made drafts worse (the model copied a recipe's
+    # helper whole, or followed a wrong plan), so those stages are opt-in.
+    decompose: bool = False
+    specify: bool = False
+    retrieve: bool = False
     lint: bool = True
     controller: bool = True  # fresh draft at a higher temperature after two stalled rounds
     knowledge_k: int = 3
+    knowledge_code: bool = False  # show the cards' code in draft prompts (repair: never)
+    plan_tokens: int = 200  # decompose/specify replies: a plan, not an essay
     sandbox: str = "docker-cold"
 
     def __post_init__(self) -> None:

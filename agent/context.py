@@ -32,9 +32,10 @@ class RunContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def chat(self, role: str, messages: list[dict], *, temperature: float = 0.0,
-             seed: int | None = None) -> dict[str, Any]:
+             seed: int | None = None, max_new_tokens: int | None = None) -> dict[str, Any]:
         """One model call, returned as the record that goes into trajectory.jsonl."""
-        done = self.model.generate(messages, max_new_tokens=self.config.max_new_tokens,
+        done = self.model.generate(messages,
+                                   max_new_tokens=max_new_tokens or self.config.max_new_tokens,
                                    temperature=temperature, seed=seed)
         return {"role": role, "messages": messages, "completion": done.text,
                 "tokens_in": done.tokens_in, "tokens_out": done.tokens_out,

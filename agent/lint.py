@@ -310,6 +310,22 @@ def _ruff_command() -> list[str] | None:
     return None
 
 
+def autofix(source: str) -> str:
+    """Remove unused imports (ruff's F401 fix) before judging: small models import what they
+    never use (matplotlib, pandas), and deleting a line is not worth a repair round."""
+    cmd = _ruff_command()
+    if cmd is None:
+        return source
+    try:
+        proc = subprocess.run(
+            [*cmd, "check", "--isolated", "--no-cache", "--fix", "--select", "F401", "--quiet",
+             "--stdin-filename", "solution.py", "-"],
+            input=source, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return source
+    return proc.stdout if proc.stdout.strip() else source
+
+
 def _ruff(source: str, ctx: _Ctx, function_name: str) -> list[Finding]:
     """ruff's F rules; without ruff, a scope-blind undefined-name check instead."""
     cmd = _ruff_command()

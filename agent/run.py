@@ -41,8 +41,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--candidates", type=int, default=RunConfig.candidates,
                    help="drafts per fresh-draft round")
-    for stage in ("decompose", "specify", "retrieve", "lint", "controller"):
-        r.add_argument(f"--no-{stage}", action="store_true", help=f"ablation: no {stage}")
+    defaults = RunConfig()
+    for stage, what in (("decompose", "sub-tasks from the model, fed to the draft"),
+                        ("specify", "input/output per sub-task (with --decompose)"),
+                        ("retrieve", "knowledge cards in draft and repair prompts"),
+                        ("knowledge-code", "show the cards' code too, not only guidance"),
+                        ("lint", "static checks before running"),
+                        ("controller", "fresh hotter draft after two stalled rounds")):
+        r.add_argument(f"--{stage}", action=argparse.BooleanOptionalAction,
+                       default=getattr(defaults, stage.replace("-", "_")), help=what)
     r.add_argument("--runs-dir", type=Path, default=Path("runs"))
     r.add_argument("--sandbox", default="docker-cold")
     r.set_defaults(func=cmd_run)
@@ -56,9 +63,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         model=args.model, backend=args.backend, adapter=args.adapter, mode=args.mode,
         max_attempts=args.max_attempts, max_new_tokens=args.max_new_tokens,
         time_limit_s=args.time_limit, seed=args.seed, candidates=args.candidates,
-        decompose=not args.no_decompose, specify=not args.no_specify,
-        retrieve=not args.no_retrieve, lint=not args.no_lint,
-        controller=not args.no_controller, sandbox=args.sandbox)
+        decompose=args.decompose, specify=args.specify, retrieve=args.retrieve,
+        knowledge_code=args.knowledge_code, lint=args.lint, controller=args.controller,
+        sandbox=args.sandbox)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

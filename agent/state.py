@@ -38,7 +38,8 @@ class State(TypedDict, total=False):
     trace_cards: str
     subtasks: str
     io_spec: str
-    knowledge: str
+    knowledge: str  # for draft prompts
+    knowledge_notes: str  # the same cards without code, for repair prompts
     knowledge_ids: list[str]
     attempt: int
     mode: str  # how the next round writes code: "draft" or "repair"

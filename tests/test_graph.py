@@ -86,10 +86,12 @@ BASE = {"decompose": ["1. take successive differences\n2. root mean square"],
 
 def test_repair_fixes_wrong_value_and_artifacts_are_complete(tmp_path, sandbox) -> None:
     code, run_dir, model, lines = _run(
-        tmp_path, sandbox, {**BASE, "draft": [fenced(ROLL)], "repair": [fenced(CORRECT)]})
+        tmp_path, sandbox, {**BASE, "draft": [fenced(ROLL)], "repair": [fenced(CORRECT)]},
+        decompose=True, specify=True, retrieve=True)
     assert code == 0
     report = _report(run_dir)
     assert report["solved"] and report["stop_reason"] == "solved"
+    assert report["knowledge"] and "hrv-time-domain" in report["knowledge"]
     assert [a["failure"] for a in report["attempts"]] == ["wrong_value", "none"]
     assert len(report["cases"]) == 4 and all(c["passed"] for c in report["cases"])
     assert (run_dir / "solution.py").read_text() == CORRECT

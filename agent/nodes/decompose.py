@@ -17,7 +17,8 @@ from agent.state import State
 def decompose(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     call = ctx.chat("decompose", messages(prompts.render("decompose", **spec_fields(ctx.spec))),
-                    seed=ctx.config.seed)
+                    seed=ctx.config.seed,
+                    max_new_tokens=ctx.config.plan_tokens)
     ctx.record({**call, "outcome": "used as plan"})
     text = call["completion"].strip()
     ctx.log(f"[decompose] {text.count(chr(10)) + 1} line(s), {call['tokens_out']} tokens")

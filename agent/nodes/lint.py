@@ -1,9 +1,10 @@
-"""lint: static findings (syntax, undefined names, imports the sandbox lacks, invented
-APIs, demo code) caught before spending a sandbox run; blocking ones go straight to repair."""
+"""lint: unused imports removed (autofix), then static findings (syntax, undefined names,
+imports the sandbox lacks, invented APIs, demo code) caught before spending a sandbox run; blocking ones go straight to repair."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -20,6 +21,10 @@ def lint(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     fn = ctx.spec.function
     out = []
     for cand in state["candidates"]:
+        fixed = linter.autofix(cand["code"])
+        if fixed != cand["code"]:
+            Path(cand["path"]).write_text(fixed, encoding="utf-8")
+            cand = {**cand, "code": fixed, "autofixed": True}
         findings = linter.lint(cand["code"], fn.name, [a.name for a in fn.args],
                                requirement=ctx.spec.requirement)
         blocked = any(f.blocking for f in findings)

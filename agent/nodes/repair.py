@@ -26,7 +26,7 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     failure = state.get("failure", "")
     user = prompts.render("repair", code=state["current"]["code"].rstrip(), failure=failure,
                           feedback=state.get("feedback", "").strip(), advice=advice(failure),
-                          knowledge=state.get("knowledge", ""), **spec_fields(ctx.spec))
+                          knowledge=state.get("knowledge_notes", ""), **spec_fields(ctx.spec))
     call = ctx.chat("repair", messages(user), temperature=0.0,
                     seed=ctx.config.seed * 1000 + attempt * 10)
     cand = new_candidate(ctx, attempt, 0, call)

@@ -21,5 +21,6 @@ def retrieve(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     query = "\n".join([spec.title, spec.requirement, state.get("subtasks", "")])
     cards = knowledge.search(query, k=ctx.config.knowledge_k)
     ctx.log(f"[retrieve] {', '.join(c.id for c in cards) or 'no relevant card'}")
-    return {"knowledge": knowledge.render(cards) if cards else "",
+    return {"knowledge": knowledge.render(cards, with_code=ctx.config.knowledge_code),
+            "knowledge_notes": knowledge.render(cards, with_code=False),
             "knowledge_ids": [c.id for c in cards]}
