@@ -28,6 +28,7 @@ class CaseResult:
     passed: bool
     status: str  # "ok" or a failure class (execution classes, wrong_type, wrong_value)
     metric: str
+    params: dict[str, float] = field(default_factory=dict)  # the metric's bounds
     figure: float | None = None
     summary: str = ""
     error: str = ""
@@ -76,6 +77,7 @@ def check_case(spec: Spec, case: Case, solution: Path, sandbox: Sandbox,
         solution=solution, function=spec.function.name, args=case.args, limits=spec.limits,
         run_id=run_id, case=case.name))
     common = dict(case=case.name, hidden=case.hidden, metric=case.check.metric,
+                  params=dict(case.check.params),
                   error=res.error, traceback=res.traceback, output=res.output.text(),
                   output_bytes=res.output.total, duration_s=res.duration_s, wall_s=res.wall_s)
     if res.status != OK:

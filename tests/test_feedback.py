@@ -129,7 +129,7 @@ def _case(expect, metric="abs_error", fs=360.0, n=1000, **params) -> Case:
 
 def _scalar(got: float, want: float, metric="abs_error", bound=1.0) -> CaseResult:
     fig = abs(got - want)
-    return CaseResult("c", False, False, "wrong_value", metric, figure=fig,
+    return CaseResult("c", False, False, "wrong_value", metric, params={"max": bound}, figure=fig,
                       summary=f"{metric} {fig:.4g} > {bound}", value=got,
                       detail={"returned": got, "expected": want, "ratio": got / want})
 
