@@ -7,14 +7,15 @@ from functools import cache
 
 import prompts
 from agent.spec import Spec
-from sandboxes import image
+from sandboxes import api_index
 
 
 @cache
 def environment() -> str:
-    """What the sandbox image holds, in words (derived from its package list)."""
-    libs = [p.removeprefix("python3-") for p in image.packages() if p.startswith("python3-")]
-    return "Python 3.11 with its standard library" + "".join(f", {x}" for x in libs)
+    """What the sandbox image holds, in words (its python3-* packages). Versions are left
+    out on purpose: adding them changed the 0.5B's drafts for the worse (BENCHMARKS.md)."""
+    return "Python 3.11 with its standard library" + "".join(
+        f", {x}" for x in api_index.third_party())
 
 
 def spec_fields(spec: Spec) -> dict[str, str]:
