@@ -25,7 +25,32 @@ def extract_code(reply: str, function: str) -> str:
         code = max(blocks, key=len)
     else:
         code = reply
-    return strip_demo(code.strip("\n") + "\n")
+    return strip_demo(salvage(code.strip("\n") + "\n", function))
+
+
+def salvage(code: str, function: str) -> str:
+    """A reply cut off by the token limit (typically inside trailing demo code: an endless
+    example array) does not parse; keep its longest prefix that parses and still defines
+    `function`. Code that parses, or has no such prefix, is returned unchanged."""
+    try:
+        ast.parse(code)
+        return code
+    except SyntaxError:
+        pass
+    lines = code.splitlines(keepends=True)
+    for cut in range(len(lines) - 1, 0, -1):
+        head = "".join(lines[:cut])
+        try:
+            tree = ast.parse(head)
+        except SyntaxError:
+            continue
+        if any(isinstance(n, ast.FunctionDef) and n.name == function for n in tree.body):
+            kept = lines[:cut]
+            while kept and (not kept[-1].strip() or kept[-1].lstrip().startswith("#")):
+                kept.pop()  # the demo's heading comment and blank lines
+            return "".join(kept)
+        return code
+    return code
 
 
 def strip_demo(code: str) -> str:
