@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from agent.models.registry import DEFAULT_MODEL
+
 MODES = ("agent", "single-shot")
 
 
 @dataclass
 class RunConfig:
-    model: str = "qwen2.5-coder-0.5b"
+    model: str = DEFAULT_MODEL
     backend: str = "auto"
     adapter: str | None = None
     mode: str = "agent"  # "single-shot": one greedy draft, no feedback, same checks

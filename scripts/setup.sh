@@ -2,7 +2,7 @@
 # One-shot set-up of a fresh Debian machine for gpiot (run as root; idempotent, so the
 # README's commands and CI can always call it first):
 #   Docker engine + debootstrap from apt, dockerd started if none answers, gpiot and its
-#   Python dependencies from pip, the sandbox image built, the default model pulled.
+#   Python dependencies from pip, the sandbox image built, the local models pulled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,5 +27,7 @@ log "installing gpiot and its dependencies (the first time, llama-cpp-python com
 "$PY" -m pip install -q -e ".[hf,dev]"
 
 "$PY" -m agent sandbox build
+# the default model (1.5B) and the 0.5B (fast choice; the transformers-backend test uses it)
+"$PY" -m agent models pull qwen2.5-coder-1.5b -q
 "$PY" -m agent models pull qwen2.5-coder-0.5b -q
 log "ready"

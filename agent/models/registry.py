@@ -77,7 +77,9 @@ MODELS: dict[str, ModelSpec] = {
     )
 }
 
-DEFAULT_MODEL = "qwen2.5-coder-0.5b"
+# The default is the model that solved most examples within the README's time target
+# (BENCHMARKS.md): the 1.5B with the loop; the 0.5B stays the small/fast choice.
+DEFAULT_MODEL = "qwen2.5-coder-1.5b"
 
 
 def get_spec(name: str) -> ModelSpec:
