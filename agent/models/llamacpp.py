@@ -34,7 +34,7 @@ def import_llama_cpp():  # noqa: ANN201 - returns the module
 
 
 class LlamaCppModel(ChatModel):
-    """A GGUF model loaded in llama.cpp; the KV cache is reused across calls sharing a prefix."""
+    """A GGUF model loaded in llama.cpp; every call starts from an empty KV cache (repeatable)."""
 
     def __init__(
         self,
@@ -81,6 +81,10 @@ class LlamaCppModel(ChatModel):
     ) -> Completion:
         """Chat completion; temperature 0 selects llama.cpp's greedy sampler."""
         start = time.perf_counter()
+        # Forget the previous call's KV cache: reusing a shared prefix evaluates the prompt
+        # in other batch shapes, and greedy output then differed between identical calls
+        # (seen with the 1.5B). Repeatable runs (--seed) are worth the prompt re-evaluation.
+        self._llm.reset()
         out = self._llm.create_chat_completion(
             messages=messages,
             max_tokens=max_new_tokens,
