@@ -10,7 +10,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,6 @@ class RunContext:
     run_dir: Path
     log: Callable[[str], None] = print
     run_id: str = "run"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def chat(self, role: str, messages: list[dict], *, temperature: float = 0.0,
              seed: int | None = None, max_new_tokens: int | None = None) -> dict[str, Any]:

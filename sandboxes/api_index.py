@@ -191,9 +191,10 @@ def get_index() -> dict[str, Any] | None:
 
 def third_party() -> list[str]:
     """Top-level import names of the image's python3-<name> Debian packages."""
+    from sandboxes.image import packages
+
     names = []
-    for line in (HERE / "packages.txt").read_text().splitlines():
-        pkg = line.split("#")[0].strip()
+    for pkg in packages():
         if pkg.startswith("python3-"):
             base = pkg[len("python3-"):]
             names.append(_IMPORT_NAMES.get(base, base.replace("-", "_")))
