@@ -31,7 +31,8 @@ SOLUTIONS = {
     "prints_megabytes": ("import sys\ndef f(x):\n    for _ in range(100):\n"
                          "        sys.stdout.write('x' * 1_000_000)\n    return 1\n",
                          "output_too_large"),
-    "huge_result": ("def f(x):\n    return [0.5] * 3_000_000\n", "output_too_large"),
+    # ~1.5 MB of JSON against a 1 MB result limit; small enough to build well inside 3 s
+    "huge_result": ("def f(x):\n    return [0.5] * 300_000\n", "output_too_large"),
     "unconvertible": ("def f(x):\n    return object()\n", "unconvertible"),
     "exits_hard": ("import os\ndef f(x):\n    os._exit(3)\n", "crash"),
 }
