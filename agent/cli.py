@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from agent.errors import EXIT_FAIL, EXIT_INFRA, EXIT_OK, BadInputError, GpiotError
+from sandboxes import BACKENDS, DEFAULT_BACKEND
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--solutions", type=Path, help="directory of <spec id>.py (for a spec dir)")
     c.add_argument("--json", type=Path, help="write the full results as JSON here")
     c.add_argument("--junit", type=Path, help="write JUnit XML here (for CI)")
-    c.add_argument("--sandbox", default="docker-cold", help="sandbox backend")
+    c.add_argument("--sandbox", default=DEFAULT_BACKEND, choices=BACKENDS,
+                   help="docker-warm: fork-server, ms per case; docker-cold: a container per "
+                        "case; bwrap: bubblewrap, weaker isolation, for hosts without Docker")
     c.set_defaults(func=cmd_check)
 
     s = sub.add_parser("sandbox", help="build, diagnose or clean the Docker sandbox")

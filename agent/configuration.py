@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from agent.models.registry import DEFAULT_MODEL
+from sandboxes import DEFAULT_BACKEND
 
 MODES = ("agent", "single-shot")
 
@@ -36,7 +37,7 @@ class RunConfig:
     knowledge_k: int = 3
     knowledge_code: bool = False  # show the cards' code in draft prompts (repair: never)
     plan_tokens: int = 200  # decompose/specify replies: a plan, not an essay
-    sandbox: str = "docker-cold"
+    sandbox: str = DEFAULT_BACKEND  # the warm fork-server; "docker-cold" for a container per case
 
     def __post_init__(self) -> None:
         if self.mode == "single-shot":

@@ -22,6 +22,7 @@ from agent.configuration import MODES, RunConfig
 from agent.context import RunContext
 from agent.errors import EXIT_FAIL, EXIT_OK, BadInputError
 from agent.spec import load_spec
+from sandboxes import BACKENDS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         r.add_argument(f"--{stage}", action=argparse.BooleanOptionalAction,
                        default=getattr(defaults, stage.replace("-", "_")), help=what)
     r.add_argument("--runs-dir", type=Path, default=Path("runs"))
-    r.add_argument("--sandbox", default="docker-cold")
+    r.add_argument("--sandbox", default=RunConfig.sandbox, choices=BACKENDS)
     r.set_defaults(func=cmd_run)
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sandboxes.base import ExecutionRequest, ExecutionResult, Limits, Sandbox
 
-BACKENDS = ("docker-cold",)
-DEFAULT_BACKEND = "docker-cold"
+BACKENDS = ("docker-warm", "docker-cold")
+DEFAULT_BACKEND = "docker-warm"
 
 __all__ = ["BACKENDS", "DEFAULT_BACKEND", "ExecutionRequest", "ExecutionResult", "Limits",
            "Sandbox", "open_sandbox"]
@@ -24,4 +24,8 @@ def open_sandbox(name: str = DEFAULT_BACKEND) -> Sandbox:
     client = docker_sandbox.connect()
     for container in docker_sandbox.leftovers(client):
         container.remove(force=True)
+    if name == "docker-warm":
+        from sandboxes.warm import WarmDockerSandbox
+
+        return WarmDockerSandbox(client)
     return docker_sandbox.DockerSandbox(client)

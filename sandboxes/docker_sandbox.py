@@ -85,30 +85,10 @@ class DockerSandbox:
         container = None
         started = time.monotonic()
         try:
-            _write_inputs(workdir, request)
+            write_inputs(workdir, request)
             container = self.client.containers.create(
-                self.tag,
-                command=["python3", "-I", "-B", "/gpiot/harness.py"],
-                user="65534:65534",
-                working_dir="/tmp",
-                environment={"HOME": "/tmp", **THREAD_ENV},
-                network_mode="none",
-                read_only=True,
-                tmpfs={"/tmp": f"rw,nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777"},
-                cap_drop=["ALL"],
-                security_opt=["no-new-privileges"],
-                pids_limit=limits.pids,
-                mem_limit=f"{limits.memory_mb}m",
-                memswap_limit=f"{limits.memory_mb}m",
-                nano_cpus=int(limits.cpus * 1e9),
-                ulimits=[_ulimit("nofile", 256), _ulimit("core", 0)],
-                volumes={str(workdir): {"bind": "/gpiot", "mode": "ro"}},
-                labels={LABEL: "1", LABEL_RUN: request.run_id, LABEL_PID: str(os.getpid()),
-                        "gpiot.case": request.case},
-                log_config={"type": "none"},
-                init=True,  # tini as PID 1: signals and zombies behave as on a host
-                detach=True,
-            )
+                self.tag, command=["python3", "-I", "-B", "/gpiot/harness.py"],
+                **container_options(limits, workdir, request.run_id, case=request.case))
             return self._run(container, limits, started)
         finally:
             if container is not None:
@@ -161,9 +141,35 @@ class DockerSandbox:
         container.reload()
         state = container.attrs["State"]
         wall = time.monotonic() - started
-        res = _classify(bytes(result_buf), output, state, timed_out, overflow.is_set(), limits)
+        res = classify(bytes(result_buf), output, state, timed_out, overflow.is_set(), limits)
         res.wall_s = wall
         return res
+
+
+def container_options(limits: base.Limits, mount: Path, run_id: str, *, case: str = "",
+                      memory_mb: int | None = None, pids: int | None = None) -> dict[str, Any]:
+    """The lockdown every gpiot container gets, cold or warm (one place, so they can't drift)."""
+    memory = f"{memory_mb or limits.memory_mb}m"
+    return dict(
+        user="65534:65534",
+        working_dir="/tmp",
+        environment={"HOME": "/tmp", **THREAD_ENV},
+        network_mode="none",
+        read_only=True,
+        tmpfs={"/tmp": f"rw,nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777"},
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges"],
+        pids_limit=pids or limits.pids,
+        mem_limit=memory,
+        memswap_limit=memory,
+        nano_cpus=int(limits.cpus * 1e9),
+        ulimits=[_ulimit("nofile", 256), _ulimit("core", 0)],
+        volumes={str(mount): {"bind": "/gpiot", "mode": "ro"}},
+        labels={LABEL: "1", LABEL_RUN: run_id, LABEL_PID: str(os.getpid()), "gpiot.case": case},
+        log_config={"type": "none"},
+        init=True,  # tini as PID 1: signals and zombies behave as on a host
+        detach=True,
+    )
 
 
 def _ulimit(name: str, value: int):  # noqa: ANN202
@@ -179,7 +185,7 @@ def _kill(container) -> None:  # noqa: ANN001
         pass
 
 
-def _write_inputs(workdir: Path, request: ExecutionRequest) -> None:
+def write_inputs(workdir: Path, request: ExecutionRequest) -> None:
     """Lay out what the harness reads: solution, harness, case.json and arrays.npz."""
     inputs = workdir / "input"
     inputs.mkdir()
@@ -204,7 +210,7 @@ def _write_inputs(workdir: Path, request: ExecutionRequest) -> None:
         p.chmod(0o644)
 
 
-def _classify(raw: bytes, output: Output, state: dict, timed_out: bool, overflow: bool,
+def classify(raw: bytes, output: Output, state: dict, timed_out: bool, overflow: bool,
               limits: base.Limits) -> ExecutionResult:
     """Turn what the container left into one failure class (or ok)."""
     from sandboxes.harness import from_json_safe

@@ -90,26 +90,46 @@ class TimeLimitExceeded(BaseException):
 
 def _solution_traceback(exc: BaseException) -> str:
     """The traceback lines that point into the solution (the harness's own are noise)."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == SOLUTION]
+    from collections import deque
+
+    # the innermost frames only: a recursion a million deep must not take minutes to format
+    innermost = deque(traceback.walk_tb(exc.__traceback__), maxlen=30)
+    frames = [f for f in traceback.StackSummary.extract(innermost)
+              if os.path.basename(f.filename) == "solution.py"]
     lines = [f'  File "solution.py", line {f.lineno}, in {f.name}\n    {f.line}\n'
              for f in frames]
     last = traceback.format_exception_only(type(exc), exc)
     return "".join(lines + last).rstrip()
 
 
-def _run(case: dict, result: dict) -> None:
+def _hit_address_space_limit() -> bool:
+    """Evidence, not a guess: the peak mapping reached the address-space rlimit (warm path)."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return False
+    try:
+        with open("/proc/self/status") as f:
+            peak = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmPeak:"))
+    except (OSError, StopIteration):
+        return False
+    return peak >= 0.97 * soft
+
+
+def _run(case: dict, result: dict, solution: str, input_dir: str) -> None:
     import importlib.util
 
     import numpy as np
 
     try:
-        source = open(SOLUTION, encoding="utf-8").read()
+        source = open(solution, encoding="utf-8").read()
         compile(source, "solution.py", "exec")
     except SyntaxError as exc:
         result.update(status="syntax", error=f"line {exc.lineno}: {exc.msg}",
                       traceback="".join(traceback.format_exception_only(type(exc), exc)))
         return
-    arrays = np.load(os.path.join(INPUT_DIR, "arrays.npz"), allow_pickle=False)
+    arrays = np.load(os.path.join(input_dir, "arrays.npz"), allow_pickle=False)
     kwargs = {}
     for name, ref in case["args"].items():
         kwargs[name] = arrays[ref["array"]] if "array" in ref else ref["value"]
@@ -117,7 +137,7 @@ def _run(case: dict, result: dict) -> None:
     start = time.monotonic()
     phase = "import"
     try:
-        spec = importlib.util.spec_from_file_location("solution", SOLUTION)
+        spec = importlib.util.spec_from_file_location("solution", solution)
         module = importlib.util.module_from_spec(spec)
         sys.modules["solution"] = module
         spec.loader.exec_module(module)
@@ -144,18 +164,22 @@ def _run(case: dict, result: dict) -> None:
         result.update(status=status, error=f"{type(exc).__name__}: {exc}",
                       traceback=_solution_traceback(exc))
     except BaseException as exc:  # noqa: BLE001 - the solution's failure is the result
+        if _hit_address_space_limit():  # e.g. a SystemError raised while out of memory
+            result.update(status="memory", error=f"address-space limit reached "
+                          f"({type(exc).__name__}: {exc})"[:500],
+                          traceback=_solution_traceback(exc)[-8000:])
+            return
         result.update(status="exception", error=f"{type(exc).__name__}: {exc}"[:2000],
                       traceback=_solution_traceback(exc)[-8000:])
     finally:
         result["duration_s"] = round(time.monotonic() - start, 6)
 
 
-def main() -> int:
-    """Entry point inside the container."""
-    result_fd = os.dup(1)
-    os.dup2(2, 1)  # the solution's prints go to the capped output stream
-    with open(os.path.join(INPUT_DIR, "case.json"), encoding="utf-8") as f:
-        case = json.load(f)
+def run_case(case: dict, result_fd: int, solution: str = SOLUTION,
+             input_dir: str = INPUT_DIR) -> None:
+    """Call the solution on one case under an alarm and write one JSON result line to
+    result_fd. Shared by the cold path (one process per container) and the fork-server's
+    children, so both report exactly the same classes."""
 
     def _alarm(signum, frame):  # noqa: ANN001, ARG001
         raise TimeLimitExceeded()
@@ -164,7 +188,7 @@ def main() -> int:
     signal.setitimer(signal.ITIMER_REAL, float(case["timeout_s"]))
     result: dict = {"status": "crash", "error": "harness ended without a result"}
     try:
-        _run(case, result)
+        _run(case, result, solution, input_dir)
     except TimeLimitExceeded:
         result.update(status="timeout", error=f"still running after {case['timeout_s']} s")
     signal.setitimer(signal.ITIMER_REAL, 0)
@@ -179,6 +203,15 @@ def main() -> int:
     while data:
         data = data[os.write(result_fd, data):]
     sys.stdout.flush()
+
+
+def main() -> int:
+    """Entry point inside the container (cold path)."""
+    result_fd = os.dup(1)
+    os.dup2(2, 1)  # the solution's prints go to the capped output stream
+    with open(os.path.join(INPUT_DIR, "case.json"), encoding="utf-8") as f:
+        case = json.load(f)
+    run_case(case, result_fd)
     os._exit(0)  # skip atexit handlers and threads the solution may have left
 
 
