@@ -7,6 +7,7 @@ Every error is one line on stderr saying what and where, and for 3, how to fix i
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
@@ -166,7 +167,11 @@ def cmd_sandbox_clean(args: argparse.Namespace) -> int:
     gone = docker_sandbox.leftovers(client, only_dead_owners=True)
     for c in gone:
         c.remove(force=True)
-    print(f"removed {len(gone)} leftover gpiot container(s)")
+    scratch = docker_sandbox.stale_scratch()
+    for d in scratch:
+        shutil.rmtree(d, ignore_errors=True)
+    print(f"removed {len(gone)} leftover gpiot container(s) and {len(scratch)} scratch "
+          "folder(s) of dead gpiot processes")
     return EXIT_OK
 
 

@@ -6,6 +6,8 @@ gpiot process that died (found by label, only ours).
 
 from __future__ import annotations
 
+import shutil
+
 from sandboxes.base import ExecutionRequest, ExecutionResult, Limits, Sandbox
 
 BACKENDS = ("docker-warm", "docker-cold")
@@ -24,6 +26,8 @@ def open_sandbox(name: str = DEFAULT_BACKEND) -> Sandbox:
     client = docker_sandbox.connect()
     for container in docker_sandbox.leftovers(client):
         container.remove(force=True)
+    for scratch in docker_sandbox.stale_scratch():
+        shutil.rmtree(scratch, ignore_errors=True)
     if name == "docker-warm":
         from sandboxes.warm import WarmDockerSandbox
 

@@ -28,6 +28,7 @@ HARNESS = Path(__file__).resolve().parent / "harness.py"
 LABEL = "gpiot"
 LABEL_RUN = "gpiot.run"
 LABEL_PID = "gpiot.pid"
+SCRATCH_PREFIX = "gpiot-sbx-"  # + owner pid: host scratch dirs a SIGKILLed gpiot leaves
 KEEP_BYTES = 32 * 1024  # head and tail of program output kept for feedback
 STARTUP_GRACE_S = 10.0  # interpreter + numpy import before the harness's own alarm counts
 THREAD_ENV = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
@@ -81,7 +82,7 @@ class DockerSandbox:
 
     def execute(self, request: ExecutionRequest) -> ExecutionResult:
         limits = request.limits
-        workdir = Path(tempfile.mkdtemp(prefix="gpiot-exec-"))
+        workdir = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
         container = None
         started = time.monotonic()
         try:
@@ -266,6 +267,17 @@ def leftovers(client, only_dead_owners: bool = True) -> list:  # noqa: ANN001
         if not pid.isdigit() or not _alive(int(pid)):
             dead.append(c)
     return dead
+
+
+def stale_scratch() -> list[Path]:
+    """Host scratch directories (inputs of an execution, a warm server's mount) whose owning
+    gpiot process is gone."""
+    found = []
+    for p in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        pid = p.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if p.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            found.append(p)
+    return found
 
 
 def _alive(pid: int) -> bool:

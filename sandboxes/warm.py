@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import queue
 import shutil
 import tempfile
@@ -25,6 +26,7 @@ from sandboxes import base
 from sandboxes.base import ExecutionRequest, ExecutionResult, Limits, Output
 from sandboxes.docker_sandbox import (
     HARNESS,
+    SCRATCH_PREFIX,
     DockerSandbox,
     classify,
     container_options,
@@ -49,7 +51,7 @@ class WarmDockerSandbox(DockerSandbox):
     def __init__(self, client=None, tag: str | None = None, recycle_after: int = 200) -> None:  # noqa: ANN001
         super().__init__(client, tag)
         self.recycle_after = recycle_after
-        self.mount = Path(tempfile.mkdtemp(prefix="gpiot-warm-"))
+        self.mount = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-warm-"))
         (self.mount / "jobs").mkdir()
         shutil.copyfile(HARNESS, self.mount / "harness.py")
         shutil.copyfile(FORKSERVER, self.mount / "forkserver.py")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -57,3 +58,34 @@ def test_ctrl_c_during_an_execution_leaves_no_container(sandbox, tmp_path) -> No
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=60) == 130
     assert sandbox.client.containers.list(all=True, filters=label) == []
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("backend", ["docker-warm", "docker-cold"])
+def test_sigkill_mid_execution_then_restart_leaves_nothing(sandbox, tmp_path, backend) -> None:
+    from sandboxes.docker_sandbox import SCRATCH_PREFIX
+
+    hang = tmp_path / "hang.py"
+    hang.write_text("def rmssd(nni):\n    while True:\n        pass\n")
+    proc = subprocess.Popen([sys.executable, "-m", "agent", "check", str(SPEC), str(hang),
+                             "--sandbox", backend], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    label = {"label": ["gpiot", f"gpiot.pid={proc.pid}"]}
+    deadline = time.monotonic() + 60
+    while not sandbox.client.containers.list(filters=label):
+        assert time.monotonic() < deadline and proc.poll() is None, "no container started"
+        time.sleep(0.2)
+    time.sleep(1.0)  # inside the execution
+    proc.kill()
+    proc.wait(timeout=30)
+    scratch = list(Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}{proc.pid}-*"))
+    # the twin: a SIGKILLed process cannot clean up, so its container and scratch are there
+    assert sandbox.client.containers.list(all=True, filters=label) != [] and scratch
+    # starting gpiot again removes them (only those of dead owners)
+    restart = subprocess.run([sys.executable, "-m", "agent", "check", str(SPEC), str(GOOD),
+                              "--sandbox", backend], cwd=ROOT, capture_output=True, text=True)
+    assert restart.returncode == 0, restart.stderr
+    assert sandbox.client.containers.list(all=True, filters=label) == []
+    assert not any(p.exists() for p in scratch)
+    if sandbox.container is not None:  # a live owner's container survives the sweep
+        sandbox.container.reload()  # raises NotFound if it was removed

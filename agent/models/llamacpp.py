@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from agent.errors import InfraError
@@ -33,6 +34,42 @@ def import_llama_cpp():  # noqa: ANN201 - returns the module
     return llama_cpp
 
 
+def use_extra_buffers() -> bool:
+    """Whether llama.cpp may repack weights into its extra CPU buffer types.
+
+    On CPUs with AMX (e.g. Sapphire Rapids VMs) llama-cpp-python 0.3.36's AMX buffer type
+    segfaults in the first decode (seen here: `amx repack tensor ...` then SIGSEGV), so there
+    the plain CPU buffers are used. GPIOT_LLAMA_EXTRA_BUFTS=1/0 forces either way.
+    """
+    forced = os.environ.get("GPIOT_LLAMA_EXTRA_BUFTS")
+    if forced in ("0", "1"):
+        return forced == "1"
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split("flags", 2)[1].split("\n", 1)[0]
+    except (OSError, IndexError):
+        return True
+    return "amx_tile" not in flags.split()
+
+
+@contextmanager
+def _model_params(extra_buffers: bool):  # noqa: ANN202
+    """llama-cpp-python does not expose use_extra_bufts: set it on the defaults it asks for."""
+    import llama_cpp.llama_cpp as low
+
+    original = low.llama_model_default_params
+
+    def defaults():  # noqa: ANN202
+        params = original()
+        params.use_extra_bufts = extra_buffers
+        return params
+
+    low.llama_model_default_params = defaults
+    try:
+        yield
+    finally:
+        low.llama_model_default_params = original
+
+
 class LlamaCppModel(ChatModel):
     """A GGUF model loaded in llama.cpp; every call starts from an empty KV cache (repeatable)."""
 
@@ -54,16 +91,18 @@ class LlamaCppModel(ChatModel):
         self.sha256 = sha256
         if n_gpu_layers is None:  # offload everything when this build can, else stay on CPU
             n_gpu_layers = -1 if llama_cpp.llama_supports_gpu_offload() else 0
+        self.extra_buffers = use_extra_buffers()
         try:
-            self._llm = llama_cpp.Llama(
-                model_path=str(self.path),
-                n_ctx=n_ctx,
-                n_threads=n_threads or cpu_count(),
-                n_gpu_layers=n_gpu_layers,
-                lora_path=os.fspath(adapter) if adapter else None,
-                seed=seed,
-                verbose=False,
-            )
+            with _model_params(self.extra_buffers):
+                self._llm = llama_cpp.Llama(
+                    model_path=str(self.path),
+                    n_ctx=n_ctx,
+                    n_threads=n_threads or cpu_count(),
+                    n_gpu_layers=n_gpu_layers,
+                    lora_path=os.fspath(adapter) if adapter else None,
+                    seed=seed,
+                    verbose=False,
+                )
         except ValueError as exc:  # llama-cpp-python's "Failed to load model from file"
             raise InfraError(
                 f"llama.cpp could not load {self.path} ({exc}); check the file is a complete "
