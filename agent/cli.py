@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     b = ssub.add_parser("build", help="build the sandbox image (air-gapped: debootstrap)")
     b.add_argument("--method", choices=["auto", "debootstrap", "dockerfile"], default="auto")
     b.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    b.add_argument("--bwrap", action="store_true",
+                   help="also make the root filesystem the bwrap backend uses (exported from "
+                        "the image; debootstrapped where there is no Docker)")
     b.set_defaults(func=cmd_sandbox_build)
     ssub.add_parser("doctor", help="say what is missing and how to fix it").set_defaults(
         func=cmd_sandbox_doctor)
@@ -143,6 +146,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_sandbox_build(args: argparse.Namespace) -> int:
     from sandboxes import docker_sandbox, image
 
+    if args.bwrap:
+        from sandboxes.bwrap import build_rootfs
+
+        try:
+            client = docker_sandbox.connect()
+        except GpiotError:
+            client = None  # no Docker: bwrap's root filesystem is debootstrapped directly
+        if client is not None:
+            image.build(client, method=args.method, force=args.force)
+        build_rootfs()
+        return EXIT_OK
     image.build(docker_sandbox.connect(), method=args.method, force=args.force)
     return EXIT_OK
 

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # One-shot set-up of a fresh Debian machine for gpiot (run as root; idempotent, so the
 # README's commands and CI can always call it first):
-#   Docker engine + debootstrap from apt, dockerd started if none answers, gpiot and its
-#   Python dependencies from pip, the sandbox image built, the local models pulled.
+#   Docker engine + debootstrap + bubblewrap from apt, dockerd started if none answers, gpiot
+#   and its Python dependencies from pip, the sandbox image built (and its root filesystem
+#   exported for the bwrap backend), the IoTBench traces that cannot be committed (GPL)
+#   fetched, the local models pulled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '[setup] %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null; then
-  log "installing docker.io and debootstrap (apt)"
+if ! command -v dockerd >/dev/null || ! command -v debootstrap >/dev/null \
+    || ! command -v bwrap >/dev/null; then
+  log "installing docker.io, debootstrap and bubblewrap (apt)"
   as_root apt-get update -q
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q docker.io debootstrap
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q docker.io debootstrap bubblewrap
 fi
 
 if ! docker info >/dev/null 2>&1; then
@@ -26,7 +29,8 @@ PY=${PYTHON:-python3}
 log "installing gpiot and its dependencies (the first time, llama-cpp-python compiles: ~5 min)"
 "$PY" -m pip install -q -e ".[hf,dev]"
 
-"$PY" -m agent sandbox build
+"$PY" -m agent sandbox build --bwrap
+"$PY" -m iotbench.fetch
 # the default model (1.5B) and the 0.5B (fast choice; the transformers-backend test uses it)
 "$PY" -m agent models pull qwen2.5-coder-1.5b -q
 "$PY" -m agent models pull qwen2.5-coder-0.5b -q

@@ -47,11 +47,23 @@ def cold_sandbox():
     sb.close()
 
 
-@pytest.fixture(params=["docker-cold", "docker-warm"])
+@pytest.fixture(scope="session")
+def bwrap_sandbox():
+    """The bubblewrap backend, where bubblewrap and its root filesystem are installed."""
+    from sandboxes.bwrap import rootfs_dir
+
+    if not shutil.which("bwrap") or not (rootfs_dir() / "usr/bin/python3").exists():
+        pytest.skip("bubblewrap or its root filesystem (`sandbox build --bwrap`) is missing")
+    from sandboxes.bwrap import BwrapSandbox
+
+    return BwrapSandbox()
+
+
+@pytest.fixture(params=["docker-cold", "docker-warm", "bwrap"])
 def any_sandbox(request):
-    """Each Docker backend in turn, for tests every backend must pass."""
-    return request.getfixturevalue("cold_sandbox" if request.param == "docker-cold"
-                                   else "sandbox")
+    """Each backend in turn, for tests every backend must pass."""
+    return request.getfixturevalue({"docker-cold": "cold_sandbox", "docker-warm": "sandbox",
+                                    "bwrap": "bwrap_sandbox"}[request.param])
 
 
 @pytest.fixture
