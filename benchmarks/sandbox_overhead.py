@@ -4,8 +4,10 @@
 
 A trivial solution on a small real trace (examples/hrv-rmssd, 5 min of NN intervals), so
 what is measured is the sandbox, not the program: host wall time of `execute()` per call
-(median, p90, p99, max), then the throughput of a batch with 2 workers (one sandbox each,
-in threads). Prints a markdown table for BENCHMARKS.md.
+(median, p90, p99, max) for the warm fork-server, the cold container and bubblewrap, then the
+throughput of a batch with 2 workers (one sandbox each, in threads). The warm server recycles
+its container every 200 executions, which the max column shows. Prints markdown tables for
+BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -93,7 +95,8 @@ def main() -> None:
         path = Path(tmp) / "solution.py"
         path.write_text(SOLUTION)
         rows = []
-        for backend, n in (("docker-warm", args.warm_n), ("docker-cold", args.cold_n)):
+        for backend, n in (("docker-warm", args.warm_n), ("docker-cold", args.cold_n),
+                           ("bwrap", args.cold_n)):
             lat, first = latencies(backend, n, path)
             rows.append((backend, n, first, lat))
         print("| backend | n | first call s | median ms | p90 ms | p99 ms | max ms |")
@@ -107,7 +110,8 @@ def main() -> None:
         print(f"\ncold/warm median ratio: {cold_med / warm_med:.1f}x")
         print("\n| backend | executions | workers | executions/s |")
         print("|---|---|---|---|")
-        for backend, total in (("docker-warm", args.batch), ("docker-cold", args.cold_batch)):
+        for backend, total in (("docker-warm", args.batch), ("docker-cold", args.cold_batch),
+                               ("bwrap", args.cold_batch)):
             rate = throughput(backend, total, 2, path)
             print(f"| {backend} | {total} | 2 | {rate:.1f} |")
 
