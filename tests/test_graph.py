@@ -154,9 +154,11 @@ def test_controller_redrafts_hotter_after_two_stalled_rounds(tmp_path, sandbox) 
         {**BASE, "draft": [fenced(ROLL), fenced(CORRECT)], "repair": [fenced(ROLL)]},
         candidates=1, max_attempts=6)
     assert code == 0
-    roles = [c["role"] for c in model.calls if c["role"] in ("draft", "repair")]
-    assert roles == ["draft", "repair", "repair", "draft"]
-    assert model.calls[-1]["temperature"] >= 0.8
+    calls = [c for c in model.calls if c["role"] in ("draft", "repair")]
+    # each repair handed ROLL back unchanged, so each was sampled once more at 0.7
+    assert [(c["role"], c["temperature"]) for c in calls[:5]] == [
+        ("draft", 0.0), ("repair", 0.0), ("repair", 0.7), ("repair", 0.0), ("repair", 0.7)]
+    assert calls[5]["role"] == "draft" and calls[5]["temperature"] >= 0.8
     modes = [a["mode"] for a in _report(run_dir)["attempts"]]
     assert modes == ["draft", "repair", "repair", "draft"]
     _assert_hidden_never_in(model.calls)
@@ -170,6 +172,21 @@ def test_without_controller_it_keeps_repairing_until_the_budget(tmp_path, sandbo
     report = _report(run_dir)
     assert report["stop_reason"] == "attempt budget (3) spent" and not report["solved"]
     assert [c["role"] for c in model.calls] == ["draft", "repair", "repair"]
+    assert all(c["temperature"] == 0.0 for c in model.calls)  # no resampling either
+
+
+def test_unchanged_repair_is_resampled_not_rerun(tmp_path, sandbox) -> None:
+    code, run_dir, model, lines = _run(
+        tmp_path, sandbox, {**BASE, "draft": [fenced(ROLL)],
+                            "repair": [fenced(ROLL), fenced(CORRECT)]},
+        candidates=1, max_attempts=2)
+    assert code == 0
+    assert [(c["role"], c["temperature"]) for c in model.calls] == [
+        ("draft", 0.0), ("repair", 0.0), ("repair", 0.7)]
+    report = _report(run_dir)
+    assert [a["mode"] for a in report["attempts"]] == ["draft", "repair"]
+    assert report["best_candidate"] == "a2-k1"
+    assert any("unchanged program" in line for line in lines)
 
 
 def test_single_shot_is_one_draft_and_no_feedback(tmp_path, sandbox) -> None:

@@ -13,6 +13,8 @@ from agent.nodes.draft import new_candidate
 from agent.prompting import messages, spec_fields
 from agent.state import State
 
+UNCHANGED_TEMPERATURE = 0.7
+
 
 def advice(failure: str) -> str:
     name = f"repair/{failure}"
@@ -27,9 +29,26 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     user = prompts.render("repair", code=state["current"]["code"].rstrip(), failure=failure,
                           feedback=state.get("feedback", "").strip(), advice=advice(failure),
                           knowledge=state.get("knowledge_notes", ""), **spec_fields(ctx.spec))
-    call = ctx.chat("repair", messages(user), temperature=0.0,
-                    seed=ctx.config.seed * 1000 + attempt * 10)
+    seed = ctx.config.seed * 1000 + attempt * 10
+    call = ctx.chat("repair", messages(user), temperature=0.0, seed=seed)
     cand = new_candidate(ctx, attempt, 0, call)
+    tokens_in, tokens_out = call["tokens_in"], call["tokens_out"]
+    if ctx.config.controller and _normalised(cand["code"]) == _normalised(
+            state["current"]["code"]):
+        # Greedy decoding handed back the failing program unchanged: running it again would
+        # waste the attempt, so sample once instead (the small models do this often).
+        ctx.log(f"[repair] attempt {attempt}: unchanged program, sampling at "
+                f"{UNCHANGED_TEMPERATURE}")
+        call = ctx.chat("repair", messages(user), temperature=UNCHANGED_TEMPERATURE,
+                        seed=seed + 1)
+        cand = new_candidate(ctx, attempt, 1, call)
+        tokens_in, tokens_out = tokens_in + call["tokens_in"], tokens_out + call["tokens_out"]
     ctx.log(f"[repair] attempt {attempt}: fixing {failure}, {call['tokens_out']} tokens")
-    return {"attempt": attempt, "candidates": [cand], "tokens_in": call["tokens_in"],
-            "tokens_out": call["tokens_out"]}
+    return {"attempt": attempt, "candidates": [cand], "tokens_in": tokens_in,
+            "tokens_out": tokens_out}
+
+
+def _normalised(code: str) -> str:
+    """Code without blank lines, comments-only lines and trailing spaces."""
+    lines = (line.rstrip() for line in code.splitlines())
+    return "\n".join(x for x in lines if x and not x.lstrip().startswith("#"))
