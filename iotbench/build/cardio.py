@@ -928,10 +928,314 @@ def _alt_usable(ppg: np.ndarray, window: int, adc_bits: int) -> list[bool]:
 
 ALT["ppg-saturation-windows"] = _alt_usable
 
+# --------------------------------------------------------------------------- physio
+
+RESP_FS = 50.0  # the belt is given at 50 Hz: resample_poly(1000 Hz recording, 1, 20)
+EDA_FS = 20.0  # EDA at 20 Hz: resample_poly(1000 Hz recording, 1, 50)
+ADC_V = 10.0 / 32768.0  # systole's channels are 16-bit codes of a +-10 V converter
+
+
+def resp50(src: Sources) -> np.ndarray:
+    return signal.resample_poly(src.systole("Respiration"), 1, 20)
+
+
+def eda20(src: Sources) -> np.ndarray:
+    return signal.resample_poly(src.systole("EDA"), 1, 50)
+
+
+def derive_resp_truth(src: Sources) -> None:
+    """End-of-inspiration peaks of the belt: >= 2 of 3 neurokit2 methods within 1 s."""
+    import neurokit2 as nk
+
+    r = resp50(src)
+    dets = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for m in ("khodadad2018", "biosppy", "scipy"):
+            clean = nk.rsp_clean(r, sampling_rate=int(RESP_FS),
+                                 method="biosppy" if m == "biosppy" else "khodadad2018")
+            info = nk.rsp_findpeaks(clean, sampling_rate=int(RESP_FS), method=m)
+            dets[m] = np.asarray(info["RSP_Peaks"])
+    peaks, clusters = consensus(dets, 1.0 * RESP_FS, 2)
+    save_truth("physio", "systole-breath-peaks", {
+        "recording": "systole 0.3.1 Task1_Respiration.npy resampled 1000 -> 50 Hz", "fs": RESP_FS,
+        "rule": ">=2 of 3 neurokit2 rsp_findpeaks methods (khodadad2018, biosppy, scipy)"
+                " within 1 s; position = median. Only reviewed stretches are used by tasks",
+        "counts": {k: len(v) for k, v in dets.items()},
+        "peaks": peaks, "disputed": [c for c in clusters if len(c["by"]) < 3],
+    })
+    print(f"  systole belt: {len(peaks)} consensus breath peaks")
+
+
+def breath_truth() -> np.ndarray:
+    return np.asarray(load_truth("physio", "systole-breath-peaks")["peaks"], dtype=np.int64)
+
+
+# Stretches of the belt recording (s) reviewed on plots as regular breathing without belt
+# artefacts; the tasks' segments lie inside them.
+RESP_SEGMENTS = {
+    "resp-rate-belt": [("seated-0920s", 920, 980, False), ("seated-1140s", 1140, 1200, False),
+                       ("seated-0420s", 420, 480, True), ("seated-0980s", 980, 1040, True)],
+    "resp-breath-peaks": [("seated-0410s", 410, 470, False), ("seated-1125s", 1125, 1185, False),
+                          ("seated-0945s", 945, 1005, True), ("seated-0595s", 595, 630, True),
+                          ("seated-1360s", 1360, 1405, True)],
+}
+
+
+def _resp_cases(src: Sources, w: Writer, tid: str) -> list[tuple[str, dict, np.ndarray, bool]]:
+    r = resp50(src)
+    pk = breath_truth()
+    out = []
+    for name, t0, t1, hidden in RESP_SEGMENTS[tid]:
+        s, e = snap(pk, int(t0 * RESP_FS)), snap(pk, int(t1 * RESP_FS))
+        ref = w.npy(tid, f"{name}.npy", r[s:e].astype(np.float32), gpl=True)
+        out.append((name, ref, pk[(pk >= s) & (pk < e)] - s, hidden))
+    return out
+
+
+@builder("physio", "resp-rate-belt")
+def resp_rate_belt(src: Sources, w: Writer) -> tuple[str, dict[str, Any]]:
+    tid = "resp-rate-belt"
+    cases = []
+    for name, ref, pk, hidden in _resp_cases(src, w, tid):
+        rate = round(60.0 * RESP_FS / float(np.mean(np.diff(pk))), 3)
+        cases.append(case(name, {"resp": ref, "fs": RESP_FS}, rate,
+                          {"metric": "abs_error", "max": 1.5}, hidden))
+    req = (
+        "I wear a respiration belt (stretch sensor, volts) sampled at fs Hz. How fast am I\n"
+        "breathing? Give breaths per minute for the recording (within 1.5 breaths/min).\n"
+    )
+    return "physio", spec_dict(
+        tid, "Breathing rate from a respiration belt", req, "breathing_rate",
+        [("resp", "ndarray", "belt signal in volts"), ("fs", "float", "sampling rate in Hz")],
+        ("float", "breaths per minute"), cases,
+        ["category:physio", "difficulty:easy", "modality:respiration", "family:spectral",
+         "style:user"], timeout_s=10)
+
+
+def _alt_resp_rate(resp: np.ndarray, fs: float) -> float:
+    """Zero crossings of the 0.1-0.8 Hz band-passed belt signal (two per breath)."""
+    sos = signal.butter(3, [0.1, 0.8], btype="bandpass", fs=fs, output="sos")
+    y = signal.sosfiltfilt(sos, np.asarray(resp, dtype=float))
+    up = np.flatnonzero((y[:-1] < 0) & (y[1:] >= 0))
+    return float(60.0 * fs / np.mean(np.diff(up)))
+
+
+ALT["resp-rate-belt"] = _alt_resp_rate
+
+
+@builder("physio", "resp-breath-peaks")
+def resp_breath_peaks(src: Sources, w: Writer) -> tuple[str, dict[str, Any]]:
+    tid = "resp-breath-peaks"
+    cases = []
+    for name, ref, pk, hidden in _resp_cases(src, w, tid):
+        cases.append(case(name, {"resp": ref, "fs": RESP_FS},
+                          w.json(tid, f"{name}-peaks.json", pk.tolist()),
+                          {"metric": "events_f1", "tolerance": int(0.75 * RESP_FS), "min": 0.85},
+                          hidden))
+    req = (
+        "A chest respiration belt (volts, fs Hz) stretches as you breathe in. Return the\n"
+        "sample index at the end of each inspiration (the belt's maximum in each breath),\n"
+        "ascending, one per breath; small wiggles within a breath are not breaths. A peak\n"
+        "counts within 0.75 s of the true one; F1 must be at least 0.85.\n"
+    )
+    return "physio", spec_dict(
+        tid, "End-of-inspiration detection in a respiration belt", req, "breath_peaks",
+        [("resp", "ndarray", "belt signal in volts"), ("fs", "float", "sampling rate in Hz")],
+        ("list", "sample indices of the end of each inspiration, ascending"), cases,
+        ["category:physio", "difficulty:hard", "modality:respiration", "family:peaks",
+         "family:onsets", "style:precise"], timeout_s=10)
+
+
+def _alt_breath_peaks(resp: np.ndarray, fs: float) -> list[int]:
+    """Maximum between successive upward and downward zero crossings of the band-passed
+    signal."""
+    sos = signal.butter(3, [0.1, 0.8], btype="bandpass", fs=fs, output="sos")
+    y = signal.sosfiltfilt(sos, np.asarray(resp, dtype=float))
+    up = np.flatnonzero((y[:-1] < 0) & (y[1:] >= 0))
+    down = np.flatnonzero((y[:-1] >= 0) & (y[1:] < 0))
+    out = []
+    for u in up:
+        d = down[down > u]
+        if len(d):
+            out.append(int(u + np.argmax(y[u:d[0]])))
+    return out
+
+
+ALT["resp-breath-peaks"] = _alt_breath_peaks
+
+
+EDA_SEGMENTS = [("palm-0390s", 390, 510, False), ("palm-1080s", 1080, 1200, False),
+                ("palm-0700s", 700, 820, True), ("palm-1290s", 1290, 1410, True)]
+
+
+@builder("physio", "eda-scr-count")
+def eda_scr_count(src: Sources, w: Writer) -> tuple[str, dict[str, Any]]:
+    tid = "eda-scr-count"
+    e = eda20(src)
+    fn = ref_fn("physio", tid, "count_scrs")
+    cases = []
+    for name, t0, t1, hidden in EDA_SEGMENTS:
+        seg = e[int(t0 * EDA_FS):int(t1 * EDA_FS)].astype(np.float32)
+        ref = w.npy(tid, f"{name}.npy", seg, gpl=True)
+        n = fn(seg, EDA_FS)
+        cases.append(case(name, {"eda": ref, "fs": EDA_FS}, n,
+                          {"metric": "abs_error", "max": 2}, hidden))
+        print(f"  {tid} {name}: {n} SCRs")
+    req = (
+        "Count the skin-conductance responses (SCRs) in an EDA recording (microsiemens, fs\n"
+        "Hz). Low-pass the signal at 1 Hz first. An SCR is a rise of at least 0.05 uS from a\n"
+        "trough to the following peak; a rise only ends when the signal has fallen back by at\n"
+        "least 0.05 uS from its highest value (so small ripples on the way up do not split one\n"
+        "response into two). Return the number of SCRs; within 2 of the exact count passes.\n"
+    )
+    return "physio", spec_dict(
+        tid, "Count skin-conductance responses", req, "count_scrs",
+        [("eda", "ndarray", "skin conductance in microsiemens"),
+         ("fs", "float", "sampling rate in Hz")],
+        ("int", "number of SCRs"), cases,
+        ["category:physio", "difficulty:medium", "modality:eda", "family:peaks",
+         "family:filtering", "style:precise"], timeout_s=10)
+
+
+def _alt_scr(eda: np.ndarray, fs: float) -> int:
+    """Troughs and peaks as alternating local extrema, merged until every swing >= 0.05."""
+    sos = signal.butter(4, 1.0, btype="lowpass", fs=fs, output="sos")
+    y = signal.sosfiltfilt(sos, np.asarray(eda, dtype=float))
+    d = np.sign(np.diff(y))
+    idx = np.flatnonzero(d[1:] != d[:-1]) + 1
+    ext = [float(y[0]), *[float(y[i]) for i in idx], float(y[-1])]
+    # zig-zag with threshold: keep extrema whose swing from the last kept one is >= thr
+    piv = [ext[0]]
+    direction = 0
+    count = 0
+    for v in ext[1:]:
+        if direction >= 0 and v - min(piv[-1], v) >= 0.05 and v > piv[-1]:
+            if direction <= 0:
+                count += 1
+            direction = 1
+            piv.append(v)
+        elif direction == 1 and v > piv[-1]:
+            piv[-1] = v
+        elif direction >= 0 and piv[-1] - v >= 0.05:
+            direction = -1
+            piv.append(v)
+        elif direction == -1 and v < piv[-1]:
+            piv[-1] = v
+        elif direction == -1 and v - piv[-1] >= 0.05:
+            direction = 1
+            count += 1
+            piv.append(v)
+    return count
+
+
+ALT["eda-scr-count"] = _alt_scr
+
+
+@builder("physio", "eda-level-per-window")
+def eda_level_per_window(src: Sources, w: Writer) -> tuple[str, dict[str, Any]]:
+    tid = "eda-level-per-window"
+    e = eda20(src)
+    fn = ref_fn("physio", tid, "scl_per_window")
+    plan = [("palm-0300s", 300, 600, False), ("palm-0600s", 600, 900, False),
+            ("palm-1200s", 1200, 1530, True)]
+    cases = []
+    for name, t0, t1, hidden in plan:
+        seg = e[int(t0 * EDA_FS):int(t1 * EDA_FS)].astype(np.float32)
+        ref = w.npy(tid, f"{name}.npy", seg, gpl=True)
+        val = [round(v, 4) for v in fn(seg, EDA_FS)]
+        cases.append(case(name, {"eda": ref, "fs": EDA_FS}, val,
+                          {"metric": "allclose", "rtol": 0.0, "atol": 0.02}, hidden))
+    req = (
+        "For a skin-conductance (EDA) recording in microsiemens, estimate the tonic level\n"
+        "(the baseline under the responses) of each complete 30-second window from the\n"
+        "start, dropping an incomplete last window: the tonic level of a window is the 5th\n"
+        "percentile of its samples (linear interpolation between order statistics). Each\n"
+        "value must be within 0.02 uS.\n"
+    )
+    return "physio", spec_dict(
+        tid, "Tonic skin-conductance level per 30-s window", req, "scl_per_window",
+        [("eda", "ndarray", "skin conductance in microsiemens"),
+         ("fs", "float", "sampling rate in Hz")],
+        ("list", "tonic level (uS) of each complete 30-s window"), cases,
+        ["category:physio", "difficulty:easy", "modality:eda", "family:windowed-stats",
+         "style:precise"], timeout_s=10)
+
+
+def _alt_scl(eda: np.ndarray, fs: float) -> list[float]:
+    """5th percentile by sorting and interpolating between order statistics by hand."""
+    x = [float(v) for v in eda]
+    n = int(30 * fs)
+    out = []
+    for k in range(len(x) // n):
+        w = sorted(x[k * n:(k + 1) * n])
+        pos = 0.05 * (len(w) - 1)
+        i = int(pos)
+        out.append(w[i] + (pos - i) * (w[min(i + 1, len(w) - 1)] - w[i]))
+    return out
+
+
+ALT["eda-level-per-window"] = _alt_scl
+
+
+@builder("physio", "ecg-stim-hr-response")
+def ecg_stim_hr_response(src: Sources, w: Writer) -> tuple[str, dict[str, Any]]:
+    tid = "ecg-stim-hr-response"
+    ecg = src.systole("ECG")
+    stim = src.systole("Stim")
+    beats = sys_beats() / SYS_FS
+    plan = [("block1-0395s", 395, 460, False), ("block3-0713s", 713, 778, False),
+            ("block4-0961s", 961, 1026, True), ("block6-1277s", 1277, 1342, True)]
+    cases = []
+    for name, t0, t1, hidden in plan:
+        s, e = int(t0 * SYS_FS), int(t1 * SYS_FS)
+        codes = np.round(ecg[s:e] / ADC_V).astype(np.int16)
+        st = stim[s:e].astype(np.int8)
+        b = beats[(beats >= t0) & (beats < t1)] - t0
+        rr, ends = np.diff(b), b[1:]
+        exp = []
+        for t in np.flatnonzero(st) / SYS_FS:
+            after, before = rr[(ends >= t) & (ends < t + 6)], rr[(ends >= t - 6) & (ends < t)]
+            exp.append(round(float(np.mean(60.0 / after) - np.mean(60.0 / before)), 3))
+        args = {"ecg": w.npy(tid, f"{name}-ecg.npy", codes, gpl=True),
+                "stim": w.npy(tid, f"{name}-stim.npy", st, gpl=True), "fs": SYS_FS}
+        cases.append(case(name, args, exp, {"metric": "allclose", "rtol": 0.0, "atol": 1.5},
+                          hidden))
+        print(f"  {tid} {name}: {len(exp)} stimuli, HR change {np.round(exp, 1).tolist()}")
+    req = (
+        "Lab recording: channel 1 is a single-lead ECG (16-bit ADC codes), channel 2 is the\n"
+        "stimulus trigger (0 = nothing, a non-zero code = a stimulus started at that\n"
+        "sample), both at fs Hz. For every stimulus, in order, return the heart-rate change\n"
+        "in bpm: the mean of 60/RR (RR in s) over the RR intervals whose later beat falls in\n"
+        "the 6 s from the stimulus onset, minus the same mean over the 6 s before the onset.\n"
+        "Within 1.5 bpm per stimulus passes.\n"
+    )
+    return "physio", spec_dict(
+        tid, "Heart-rate response to stimuli (ECG + trigger channel)", req, "hr_response",
+        [("ecg", "ndarray", "ECG as 16-bit ADC codes (int16)"),
+         ("stim", "ndarray", "trigger channel (int8), non-zero at stimulus onsets"),
+         ("fs", "float", "sampling rate in Hz of both channels")],
+        ("list", "heart-rate change in bpm for each stimulus, in order"), cases,
+        ["category:physio", "difficulty:medium", "modality:ecg", "modality:stimulus",
+         "family:fusion", "family:heartbeat", "family:windowed-stats", "style:precise"])
+
+
+def _alt_stim_hr(ecg: np.ndarray, stim: np.ndarray, fs: float) -> list[float]:
+    r = np.asarray(_alt_rpeaks(ecg, fs)) / fs
+    rr, ends = np.diff(r), r[1:]
+    out = []
+    for t in np.flatnonzero(np.diff(np.r_[0, (np.asarray(stim) != 0).astype(int)]) == 1) / fs:
+        a, b = rr[(ends >= t) & (ends < t + 6)], rr[(ends >= t - 6) & (ends < t)]
+        out.append(float(np.mean(60.0 / a) - np.mean(60.0 / b)))
+    return out
+
+
+ALT["ecg-stim-hr-response"] = _alt_stim_hr
+
 
 # === builders end ===
 
-TRUTH = [derive_ecg_truth, derive_ppg_truth]
+TRUTH = [derive_ecg_truth, derive_ppg_truth, derive_resp_truth]
 
 
 # --------------------------------------------------------------------------- verification
