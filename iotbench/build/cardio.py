@@ -1232,6 +1232,108 @@ def _alt_stim_hr(ecg: np.ndarray, stim: np.ndarray, fs: float) -> list[float]:
 
 ALT["ecg-stim-hr-response"] = _alt_stim_hr
 
+# --------------------------------------------------------------------------- more tasks
+
+
+def _baseline_estimates(x: np.ndarray, fs: float) -> np.ndarray:
+    """Three common baseline estimators at the middle of every second (rows)."""
+    from scipy import ndimage
+
+    g = ((np.arange(int(len(x) // fs)) + 0.5) * fs).astype(int)
+    med = ndimage.median_filter(x, size=int(0.2 * fs) | 1, mode="nearest")
+    med = ndimage.median_filter(med, size=int(0.6 * fs) | 1, mode="nearest")
+    low = signal.sosfiltfilt(signal.butter(2, 0.5, "lowpass", fs=fs, output="sos"), x)
+    win = np.array([np.median(x[int(k * fs):int((k + 1) * fs)]) for k in range(len(g))])
+    return np.vstack([med[g], low[g], win])
+
+
+def _alt_baseline(ecg: np.ndarray, fs: float) -> list[float]:
+    """0.5 Hz zero-phase low-pass as the baseline."""
+    x = np.asarray(ecg, dtype=float)
+    return _baseline_estimates(x, fs)[1].tolist()
+
+
+ALT["ecg-baseline-wander"] = _alt_baseline
+
+
+@builder("heartbeat", "ecg-baseline-wander")
+def ecg_baseline_wander(src: Sources, w: Writer) -> tuple[str, dict[str, Any]]:
+    tid = "ecg-baseline-wander"
+    ecg = src.systole("ECG")
+    rec = src.rec208()
+    plan = [("lab-start-drift", ecg, SYS_FS, 0.0, 30.0, True, False),
+            ("mitbih208-000s", rec, R208_FS, 0.0, 36.0, False, False),
+            ("lab-0735s-electrode-jump", ecg, SYS_FS, 735.0, 770.0, True, True),
+            ("mitbih208-225s", rec, R208_FS, 225.0, 285.0, False, True)]
+    cases = []
+    for name, x, fs, t0, t1, gpl, hidden in plan:
+        seg = x[int(t0 * fs):int(t1 * fs)].astype(np.float32)
+        est = _baseline_estimates(seg.astype(np.float64), fs)
+        exp = np.round(np.median(est, axis=0), 4).tolist()
+        args = {"ecg": w.npy(tid, f"{name}.npy", seg, gpl=gpl), "fs": fs}
+        cases.append(case(name, args, exp, {"metric": "allclose", "rtol": 0.0, "atol": 0.25},
+                          hidden))
+    req = (
+        "My ECG drifts up and down (breathing, electrode movement). Estimate that baseline\n"
+        "wander so I can subtract it: return the baseline value at the middle of every\n"
+        "complete second of the recording (t = 0.5 s, 1.5 s, ...), in the ECG's own units.\n"
+        "The QRS complexes and the P/T waves are not baseline. Within 0.25 units of the\n"
+        "usual estimators passes.\n"
+    )
+    return "heartbeat", spec_dict(
+        tid, "Baseline-wander estimate of an ECG", req, "baseline_per_second",
+        [("ecg", "ndarray", "ECG samples (mV or amplifier volts)"),
+         ("fs", "float", "sampling rate in Hz")],
+        ("list", "baseline value at the middle of each complete second"), cases,
+        ["category:heartbeat", "difficulty:medium", "modality:ecg", "family:filtering",
+         "style:user"])
+
+
+# Regular-breathing stretches of the belt (see RESP_SEGMENTS) used for the ECG-derived rate.
+EDR_SEGMENTS = [("seated-0420s", 420, 480, False), ("seated-1140s", 1140, 1200, False),
+                ("seated-0920s", 920, 980, True), ("seated-0980s", 980, 1040, True)]
+
+
+@builder("physio", "ecg-derived-respiration")
+def ecg_derived_respiration(src: Sources, w: Writer) -> tuple[str, dict[str, Any]]:
+    tid = "ecg-derived-respiration"
+    ecg = src.systole("ECG")
+    pk = breath_truth() / RESP_FS
+    cases = []
+    for name, t0, t1, hidden in EDR_SEGMENTS:
+        p = pk[(pk >= t0) & (pk < t1)]
+        belt = round(60.0 / float(np.mean(np.diff(p))), 3)
+        codes = np.round(ecg[int(t0 * SYS_FS):int(t1 * SYS_FS)] / ADC_V).astype(np.int16)
+        args = {"ecg": w.npy(tid, f"{name}.npy", codes, gpl=True), "fs": SYS_FS}
+        cases.append(case(name, args, belt, {"metric": "abs_error", "max": 2.5}, hidden))
+    req = (
+        "We only have a single-lead ECG (16-bit ADC codes, fs Hz) from a seated subject but\n"
+        "want the breathing rate too. Breathing modulates the ECG (R-wave amplitude and the\n"
+        "beat-to-beat interval). Return breaths per minute for the minute of ECG; it is\n"
+        "judged against a respiration belt worn at the same time (within 2.5 breaths/min).\n"
+    )
+    return "physio", spec_dict(
+        tid, "Breathing rate from the ECG alone (checked against a belt)", req,
+        "breathing_rate_from_ecg",
+        [("ecg", "ndarray", "ECG as 16-bit ADC codes (int16)"),
+         ("fs", "float", "sampling rate in Hz")],
+        ("float", "breaths per minute"), cases,
+        ["category:physio", "difficulty:hard", "modality:ecg", "modality:respiration",
+         "family:fusion", "family:spectral", "style:user"])
+
+
+def _alt_edr(ecg: np.ndarray, fs: float) -> float:
+    """RSA only: count peaks of the smoothed 4-Hz instantaneous heart-rate series."""
+    r = np.asarray(_alt_rpeaks(ecg, fs)) / fs
+    g = np.arange(r[1], r[-1], 0.25)
+    hr = np.interp(g, r[1:], 60.0 / np.diff(r))
+    y = signal.sosfiltfilt(signal.butter(2, [0.1, 0.6], "bandpass", fs=4.0, output="sos"), hr)
+    pk, _ = signal.find_peaks(y, distance=int(4.0 * 1.6), prominence=0.2 * np.std(y))
+    return float(60.0 * 4.0 / np.mean(np.diff(pk)))
+
+
+ALT["ecg-derived-respiration"] = _alt_edr
+
 
 # === builders end ===
 
