@@ -171,6 +171,11 @@ class Writer:
         self.written: list[Path] = []
         self.uncommitted: dict[str, set[str]] = {}  # task dir -> file names
 
+    def say(self, text: str) -> None:
+        """Progress line while building (quiet when only fetching)."""
+        if not self.fetch_only:
+            print(text)
+
     def _target(self, task: str, name: str, gpl: bool) -> Path | None:
         path = self.root / CATEGORY_OF[task] / task / "traces" / name
         if gpl:
@@ -704,9 +709,9 @@ def ecg_rr_intervals(src: Sources, w: Writer) -> tuple[str, dict[str, Any]]:
                   np.round(np.diff(gtb) * 1000.0 / BIT_FS, 2).tolist(), chk)]
     ecg = src.systole("ECG")
     beats = sys_beats()
-    for name, t0, t1, hidden, fs in [("lab-0500s", 500, 530, False, 1000.0),
-                                     ("lab-1200s-250hz", 1200, 1240, True, 250.0),
-                                     ("lab-0900s", 900, 925, True, 1000.0)]:
+    for name, t0, t1, hidden, fs in [("lab-1200s-250hz", 1200, 1240, False, 250.0),
+                                     ("lab-0500s", 500, 530, True, 1000.0),
+                                     ("lab-0900s-125hz", 900, 925, True, 125.0)]:
         s, e = sys_segment(beats, t0, t1)
         seg = ecg[s:e]
         gt = beats[(beats >= s) & (beats < e)] - s
@@ -901,7 +906,7 @@ def ppg_saturation_windows(src: Sources, w: Writer) -> tuple[str, dict[str, Any]
         exp = usable(x, win, bits)
         cases.append(case(name, {"ppg": ref, "window": win, "adc_bits": bits}, exp,
                           {"metric": "accuracy", "min": 0.98}, hidden))
-        print(f"  {tid} {name}: {len(exp)} windows, {len(exp) - sum(exp)} saturated")
+        w.say(f"  {tid} {name}: {len(exp)} windows, {len(exp) - sum(exp)} saturated")
     req = (
         "Signal-quality gate for a PPG front-end: the sensor saturates when the finger\n"
         "presses too hard or lifts off, and the ADC then reads its lowest code (0) or its\n"
@@ -1081,7 +1086,7 @@ def eda_scr_count(src: Sources, w: Writer) -> tuple[str, dict[str, Any]]:
         n = fn(seg, EDA_FS)
         cases.append(case(name, {"eda": ref, "fs": EDA_FS}, n,
                           {"metric": "abs_error", "max": 2}, hidden))
-        print(f"  {tid} {name}: {n} SCRs")
+        w.say(f"  {tid} {name}: {n} SCRs")
     req = (
         "Count the skin-conductance responses (SCRs) in an EDA recording (microsiemens, fs\n"
         "Hz). Low-pass the signal at 1 Hz first. An SCR is a rise of at least 0.05 uS from a\n"
@@ -1201,7 +1206,7 @@ def ecg_stim_hr_response(src: Sources, w: Writer) -> tuple[str, dict[str, Any]]:
                 "stim": w.npy(tid, f"{name}-stim.npy", st, gpl=True), "fs": SYS_FS}
         cases.append(case(name, args, exp, {"metric": "allclose", "rtol": 0.0, "atol": 1.5},
                           hidden))
-        print(f"  {tid} {name}: {len(exp)} stimuli, HR change {np.round(exp, 1).tolist()}")
+        w.say(f"  {tid} {name}: {len(exp)} stimuli, HR change {np.round(exp, 1).tolist()}")
     req = (
         "Lab recording: channel 1 is a single-lead ECG (16-bit ADC codes), channel 2 is the\n"
         "stimulus trigger (0 = nothing, a non-zero code = a stimulus started at that\n"
@@ -1334,6 +1339,110 @@ def _alt_edr(ecg: np.ndarray, fs: float) -> float:
 
 ALT["ecg-derived-respiration"] = _alt_edr
 
+# --------------------------------------------------------------------------- sloppy solutions
+# Each is a mistake a hurried programmer (or a small model) makes; verification requires it to
+# fail at least one case of its task, so the tolerances are tight enough to catch it.
+
+
+def _sloppy_sdnn_ddof0(nni: np.ndarray) -> list[float]:
+    x = np.asarray(nni, dtype=float)
+    d = np.diff(x)
+    return [x.mean(), x.std(), 100.0 * np.mean(np.abs(d) > 50), np.mean(60000.0 / x)]
+
+
+def _sloppy_hr_minute_partial(nni: np.ndarray) -> list[float]:
+    x = np.asarray(nni, dtype=float)
+    t = np.cumsum(x)
+    return [60000.0 / x[(t > k * 60000) & (t <= (k + 1) * 60000)].mean()
+            for k in range(int(np.ceil(t[-1] / 60000)))]
+
+
+def _sloppy_hf_lf(nni: np.ndarray) -> float:
+    return 1.0 / _lomb_lf_hf(nni)
+
+
+def _sloppy_rpeaks_raw(ecg: np.ndarray, fs: float) -> list[int]:
+    x = np.asarray(ecg, dtype=float)
+    return signal.find_peaks(x, height=x.mean() + 2 * x.std())[0].tolist()
+
+
+def _sloppy_rr_samples(ecg: np.ndarray, fs: float) -> list[float]:
+    return np.diff(_alt_rpeaks(ecg, fs)).astype(float).tolist()
+
+
+def _sloppy_hr_window_count(ecg: np.ndarray, fs: float) -> list[float]:
+    r = np.asarray(_alt_rpeaks(ecg, fs)) / fs
+    return [6.0 * float(((r >= 10 * k) & (r < 10 * k + 10)).sum())
+            for k in range(int(len(ecg) / fs // 10))]
+
+
+def _sloppy_ppg_raw(ppg: np.ndarray, fs: float) -> list[int]:
+    return signal.find_peaks(np.asarray(ppg, dtype=float), distance=int(0.3 * fs))[0].tolist()
+
+
+def _sloppy_hr_median_dt(ppg: np.ndarray, t_ms: np.ndarray) -> float:
+    fs = 1000.0 / float(np.median(np.diff(t_ms)))
+    p = _alt_ppg_peaks(ppg, fs)
+    return float(60.0 * fs / np.mean(np.diff(p)))
+
+
+def _sloppy_top_rail_only(ppg: np.ndarray, window: int, adc_bits: int) -> list[bool]:
+    x = np.asarray(ppg)
+    return [bool(not np.any(x[k * window:(k + 1) * window] >= 2**adc_bits - 1))
+            for k in range(len(x) // window)]
+
+
+def _sloppy_resp_raw_peaks(resp: np.ndarray, fs: float) -> float:
+    p = signal.find_peaks(np.asarray(resp, dtype=float), distance=int(fs))[0]
+    return float(60.0 * fs / np.mean(np.diff(p)))
+
+
+def _sloppy_breaths_raw(resp: np.ndarray, fs: float) -> list[int]:
+    return signal.find_peaks(np.asarray(resp, dtype=float), distance=int(fs))[0].tolist()
+
+
+def _sloppy_scr_no_hysteresis(eda: np.ndarray, fs: float) -> int:
+    return int(len(signal.find_peaks(np.asarray(eda, dtype=float))[0]))
+
+
+def _sloppy_stim_code1(ecg: np.ndarray, stim: np.ndarray, fs: float) -> list[float]:
+    return _alt_stim_hr(ecg, (np.asarray(stim) == 1).astype(np.int8), fs)
+
+
+def _sloppy_edr_amplitude(ecg: np.ndarray, fs: float) -> float:
+    x = np.asarray(ecg, dtype=float)
+    r = np.asarray(_alt_rpeaks(x, fs))
+    g = np.arange(r[0], r[-1], fs / 4.0)
+    y = signal.detrend(np.interp(g, r, x[r]))
+    f, p = signal.welch(y, fs=4.0, nperseg=min(len(y), 128))
+    band = (f >= 0.1) & (f <= 0.6)
+    return float(60.0 * f[band][np.argmax(p[band])])
+
+
+def _sloppy_baseline_lowpass_2hz(ecg: np.ndarray, fs: float) -> list[float]:
+    y = signal.sosfiltfilt(signal.butter(2, 2.0, "lowpass", fs=fs, output="sos"),
+                           np.asarray(ecg, dtype=float))
+    return [float(y[int((k + 0.5) * fs)]) for k in range(int(len(y) // fs))]
+
+
+SLOPPY: dict[str, Callable[..., Any]] = {
+    "hrv-time-domain": _sloppy_sdnn_ddof0,
+    "hrv-hr-per-minute": _sloppy_hr_minute_partial,
+    "hrv-lf-hf-ratio": _sloppy_hf_lf,
+    "ecg-rpeaks-1khz": _sloppy_rpeaks_raw,
+    "ecg-rr-intervals": _sloppy_rr_samples,
+    "ecg-hr-per-window": _sloppy_hr_window_count,
+    "ecg-baseline-wander": _sloppy_baseline_lowpass_2hz,
+    "ppg-pulse-peaks": _sloppy_ppg_raw,
+    "ppg-hr-timestamps": _sloppy_hr_median_dt,
+    "ppg-saturation-windows": _sloppy_top_rail_only,
+    "resp-rate-belt": _sloppy_resp_raw_peaks,
+    "resp-breath-peaks": _sloppy_breaths_raw,
+    "eda-scr-count": _sloppy_scr_no_hysteresis,
+    "ecg-stim-hr-response": _sloppy_stim_code1,
+    "ecg-derived-respiration": _sloppy_edr_amplitude,
+}
+
 
 # === builders end ===
 
@@ -1347,7 +1456,7 @@ TRIVIAL = {"ndarray": [], "list": [], "float": 0.0, "int": 0, "str": "", "bool":
 
 
 def verify(spec_path: Path) -> bool:
-    """Reference and ALT pass every case; trivial (and trivial.py) fail one. Prints figures."""
+    """Reference and ALT pass every case; trivial, trivial.py and SLOPPY fail one each."""
     from agent.checks import judge
     from agent.spec import load_spec
     from sandboxes.harness import to_plain
@@ -1364,6 +1473,8 @@ def verify(spec_path: Path) -> bool:
     if (spec_path.parent / "trivial.py").is_file():
         mod = load_module(spec_path.parent / "trivial.py", f"_t_{spec.id}")
         sols["trivial.py"] = (getattr(mod, fname), False)
+    if spec.id in SLOPPY:
+        sols["sloppy"] = (SLOPPY[spec.id], False)
     ok = True
     for kind, (fn, must_pass) in sols.items():
         passed = []
