@@ -56,12 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_more(sub: argparse._SubParsersAction) -> None:
-    """Subcommands defined beside their code (models, run)."""
-    from agent import run
+    """Subcommands defined beside their code (models, run, bench)."""
+    from agent import bench, run
     from agent.models import cli as models_cli
 
     run.register(sub)
     models_cli.register(sub)
+    bench.register(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

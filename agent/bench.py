@@ -1,0 +1,430 @@
+"""`python -m agent bench [DIR]`: run the agent over every task spec below DIR and measure it.
+
+One task attempt is one `start_run` (agent/run.py), with the model and the sandbox loaded
+once per worker, not per task. Each finished attempt is appended to OUT/results.jsonl as one
+line (written, flushed and fsync'ed under a lock), so a killed bench loses nothing finished
+and a re-run into the same OUT does only what is missing. OUT/bench.json pins the
+configuration: resuming with a different one is refused, because the figures would mix.
+
+OUT/
+  bench.json      the configuration (and the task list when it started)
+  results.jsonl   one line per finished (task, sample): verdict, tokens, wall time, cases
+  runs/<task>/s<k>/  the run directory of each attempt (solution.py, report.json, ...)
+  logs/<task>.s<k>.log  the run's step lines
+  report.md, report.html  the summary (agent/report.py; `bench-report OUT` redraws them)
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import fnmatch
+import json
+import multiprocessing as mp
+import os
+import queue
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from agent.configuration import MODES, RunConfig
+from agent.errors import EXIT_OK, BadInputError, GpiotError
+from sandboxes import BACKENDS
+
+DEFAULT_TASKS = Path("iotbench/tasks")
+SAMPLE_TEMPERATURE = 0.8  # Chen et al. (2021) sample at 0.8 for pass@k with k > 1
+EXIT_INTERRUPTED = 130
+
+
+@dataclass
+class BenchConfig:
+    """What a bench measures; saved as bench.json so a resume cannot mix configurations."""
+
+    tasks_dir: str
+    tasks: str = "*"  # glob on task ids or paths relative to tasks_dir
+    model: str = RunConfig.model
+    backend: str = "auto"
+    adapter: str | None = None
+    mode: str = "agent"
+    samples: int = 1
+    seed: int = 0
+    temperature: float = 0.0  # floor for every model call; > 0 makes samples differ
+    max_attempts: int = RunConfig.max_attempts
+    time_limit_s: float = RunConfig.time_limit_s
+    sandbox: str = RunConfig.sandbox
+
+    def run_config(self, sample: int) -> RunConfig:
+        return RunConfig(model=self.model, backend=self.backend, adapter=self.adapter,
+                         mode=self.mode, max_attempts=self.max_attempts,
+                         time_limit_s=self.time_limit_s, seed=self.seed + sample,
+                         sandbox=self.sandbox)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BenchConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    spec_path: str
+    category: str
+    difficulty: str
+
+
+def tag_value(tags: Iterable[str], key: str, default: str) -> str:
+    """The value of the first `key:value` tag (spec tags carry category, difficulty...)."""
+    return next((t.split(":", 1)[1] for t in tags if t.startswith(key + ":")), default)
+
+
+def discover(tasks_dir: Path, pattern: str = "*") -> list[Task]:
+    """Every spec.yaml below tasks_dir (sorted) whose id or relative path matches pattern.
+
+    All specs are loaded first, so a bad one stops the bench before any model is loaded.
+    """
+    from agent.spec import load_spec
+
+    if not tasks_dir.is_dir():
+        raise BadInputError(f"bench: {tasks_dir}: no such directory of task specs")
+    tasks: dict[str, Task] = {}
+    for path in sorted(tasks_dir.rglob("spec.yaml")):
+        rel = path.parent.relative_to(tasks_dir).as_posix()
+        spec = load_spec(path)
+        if not (fnmatch.fnmatch(spec.id, pattern) or fnmatch.fnmatch(rel, pattern)):
+            continue
+        if spec.id in tasks:
+            raise BadInputError(f"bench: task id {spec.id!r} is used by both "
+                                f"{tasks[spec.id].spec_path} and {path}")
+        tasks[spec.id] = Task(spec.id, str(path.resolve()),
+                              tag_value(spec.tags, "category", "uncategorised"),
+                              tag_value(spec.tags, "difficulty", "unrated"))
+    if not tasks:
+        raise BadInputError(f"bench: no spec.yaml under {tasks_dir} matches --tasks {pattern!r}")
+    return list(tasks.values())
+
+
+# -- results.jsonl: one atomic line per finished attempt -------------------------------------
+
+def append_result(path: Path, record: dict[str, Any]) -> None:
+    """Append one JSON line: a single write under an exclusive lock, then fsync."""
+    data = (json.dumps(record, default=str) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def load_results(out: Path) -> list[dict[str, Any]]:
+    """The latest record per (task, sample); a torn last line (a kill mid-write) is ignored."""
+    latest: dict[tuple[str, int], dict[str, Any]] = {}
+    path = out / "results.jsonl"
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            latest[(rec["task"], rec["sample"])] = rec
+    return list(latest.values())
+
+
+def pin_config(out: Path, cfg: BenchConfig, tasks: list[Task]) -> None:
+    """Write bench.json, or refuse (exit 2) when OUT holds a bench of another configuration."""
+    from agent.checker import atomic_write
+
+    file = out / "bench.json"
+    if file.is_file():
+        old = json.loads(file.read_text())["config"]
+        diff = [k for k, v in asdict(cfg).items() if old.get(k) != v]
+        if diff:
+            what = ", ".join(f"{k} {old.get(k)!r} -> {getattr(cfg, k)!r}" for k in diff)
+            raise BadInputError(f"bench: {out} holds a bench with another configuration "
+                                f"({what}); use another --out or the same options")
+        return
+    atomic_write(file, json.dumps({"config": asdict(cfg), "tasks": [t.id for t in tasks],
+                                   "created": time.time()}, indent=2) + "\n")
+
+
+# -- one attempt -----------------------------------------------------------------------------
+
+class SampledModel:
+    """Wraps a ChatModel so every call samples at >= temperature (pass@k needs samples that
+    differ; the loop's first draft is otherwise greedy). Seeds still come from the run."""
+
+    def __init__(self, model: Any, temperature: float) -> None:
+        self.model, self.temperature = model, temperature
+        self.name, self.sha256 = model.name, model.sha256
+
+    def generate(self, messages: list[dict], **kw: Any) -> Any:
+        kw["temperature"] = max(kw.get("temperature") or 0.0, self.temperature)
+        return self.model.generate(messages, **kw)
+
+    def close(self) -> None:
+        self.model.close()
+
+
+def run_attempt(task: Task, sample: int, cfg: BenchConfig, out: Path, model: Any,
+                sandbox: Any) -> dict[str, Any]:
+    """One agent run of one task; returns its results.jsonl record.
+
+    A run directory left by a killed bench is started afresh, unless it finished (its
+    report.json is written atomically) and only the result line was lost.
+    """
+    from agent.run import start_run
+
+    run_dir = out / "runs" / task.id / f"s{sample}"
+    log_file = out / "logs" / f"{task.id}.s{sample}.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    record: dict[str, Any] = {"task": task.id, "sample": sample, "seed": cfg.seed + sample,
+                              "category": task.category, "difficulty": task.difficulty,
+                              "spec_path": task.spec_path,
+                              "run_dir": run_dir.relative_to(out).as_posix(), "error": ""}
+    started = time.time()
+    if not (run_dir / "report.json").is_file():
+        shutil.rmtree(run_dir, ignore_errors=True)
+        with open(log_file, "w", encoding="utf-8", buffering=1) as log:
+            try:
+                start_run(Path(task.spec_path), cfg.run_config(sample), run_dir, model=model,
+                          sandbox=sandbox, log=lambda line: print(line, file=log))
+            except GpiotError:
+                raise  # infrastructure or input: the bench cannot go on
+            except Exception as exc:  # a bug in one run must not end a long bench
+                record["error"] = f"{type(exc).__name__}: {exc}"[:500]
+                print(f"[bench] {record['error']}", file=log)
+    report_file = run_dir / "report.json"
+    if record["error"] or not report_file.is_file():
+        record["error"] = record["error"] or "the run ended without a report.json"
+        return {**record, "solved": False, "tokens_in": 0, "tokens_out": 0,
+                "wall_s": round(time.time() - started, 2), "cases": []}
+    report = json.loads(report_file.read_text())
+    return {**record, "solved": bool(report["solved"]), "stop_reason": report["stop_reason"],
+            "tokens_in": report["tokens_in"], "tokens_out": report["tokens_out"],
+            "wall_s": report["wall_s"], "attempts": len(report["attempts"]),
+            "model_sha256": report["model"]["sha256"], "cases": report["cases"],
+            "finished": time.time()}
+
+
+def default_loader(cfg: BenchConfig) -> Any:
+    from agent.models import load_model
+
+    return load_model(cfg.model, backend=cfg.backend, adapter=cfg.adapter)
+
+
+Job = tuple[Task, int]
+
+
+def work(cfg: BenchConfig, out: Path, jobs: Iterable[Job], load: Callable[[BenchConfig], Any],
+         on_done: Callable[[dict[str, Any]], None]) -> None:
+    """A worker: load the model and open the sandbox once, then run the jobs it is given."""
+    from sandboxes import open_sandbox
+
+    model = load(cfg)
+    if cfg.temperature > 0:
+        model = SampledModel(model, cfg.temperature)
+    sandbox = None
+    try:
+        sandbox = open_sandbox(cfg.sandbox)
+        for task, sample in jobs:
+            rec = run_attempt(task, sample, cfg, out, model, sandbox)
+            append_result(out / "results.jsonl", rec)
+            on_done(rec)
+    finally:
+        if sandbox is not None:
+            sandbox.close()
+        model.close()
+
+
+class _WorkerFailed(GpiotError):
+    def __init__(self, code: int, line: str) -> None:
+        super().__init__(line)
+        self.exit_code = code
+
+
+def _worker_main(cfg: BenchConfig, out: Path, todo: Any, done: Any,
+                 load: Callable[[BenchConfig], Any]) -> None:
+    def jobs() -> Iterable[Job]:
+        while (job := todo.get()) is not None:
+            yield job
+
+    try:
+        work(cfg, out, jobs(), load, lambda rec: done.put(("done", rec)))
+    except GpiotError as exc:
+        done.put(("fatal", exc.exit_code, exc.line()))
+    except KeyboardInterrupt:
+        pass
+
+
+def run_pool(cfg: BenchConfig, out: Path, todo: list[Job], n: int,
+             load: Callable[[BenchConfig], Any],
+             on_done: Callable[[dict[str, Any]], None]) -> None:
+    """N spawned worker processes, each with its own model, sharing one job queue."""
+    ctx = mp.get_context("spawn")  # no fork of a process holding Docker or model threads
+    jobs_q, done_q = ctx.Queue(), ctx.Queue()
+    for job in todo:
+        jobs_q.put(job)
+    for _ in range(n):
+        jobs_q.put(None)
+    procs = [ctx.Process(target=_worker_main, args=(cfg, out, jobs_q, done_q, load))
+             for _ in range(n)]
+    for p in procs:
+        p.start()
+    try:
+        left = len(todo)
+        while left:
+            try:
+                msg = done_q.get(timeout=1.0)
+            except queue.Empty:
+                if not any(p.is_alive() for p in procs):
+                    break
+                continue
+            if msg[0] == "fatal":
+                raise _WorkerFailed(msg[1], msg[2])
+            on_done(msg[1])
+            left -= 1
+    finally:
+        for p in procs:
+            p.join(timeout=30)  # a Ctrl-C reached the workers too: they close and leave
+            if p.is_alive():
+                p.terminate()
+                p.join()
+
+
+# -- progress --------------------------------------------------------------------------------
+
+class Progress:
+    """A plain-text bar on stderr; without a tty, one line per finished attempt."""
+
+    def __init__(self, total: int, skipped: int, jobs: int, stream: Any = None) -> None:
+        self.total, self.done, self.jobs = total, skipped, jobs
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.start, self.ran, self.solved = time.monotonic(), 0, 0
+        if skipped:
+            print(f"[bench] resuming: {skipped}/{total} attempt(s) already in results.jsonl",
+                  file=self.stream, flush=True)
+
+    def __call__(self, rec: dict[str, Any]) -> None:
+        self.done += 1
+        self.ran += 1
+        self.solved += bool(rec["solved"])
+        per = (time.monotonic() - self.start) / self.ran
+        eta = per * (self.total - self.done) / self.jobs
+        verdict = "ERROR" if rec["error"] else "solved" if rec["solved"] else "not solved"
+        what = (f"{rec['task']} s{rec['sample']}: {verdict} ({rec['wall_s']:.0f} s, "
+                f"{rec['tokens_out']} tokens out)")
+        if self.tty:
+            width = 24
+            fill = round(width * self.done / self.total)
+            bar = "#" * fill + "-" * (width - fill)
+            print(f"\r[{bar}] {self.done}/{self.total} solved {self.solved}/{self.ran} "
+                  f"eta {eta:.0f} s  {what[:60]:<60}", end="", file=self.stream, flush=True)
+            if self.done == self.total:
+                print(file=self.stream)
+        else:
+            print(f"[{self.done}/{self.total}] {what}; eta {eta:.0f} s", file=self.stream,
+                  flush=True)
+
+
+# -- the command -----------------------------------------------------------------------------
+
+def run_bench(cfg: BenchConfig, out: Path, *, jobs: int = 1,
+              load: Callable[[BenchConfig], Any] = default_loader) -> int:
+    """Run every missing (task, sample) of the bench in OUT, then write the reports."""
+    from agent import report
+
+    tasks = discover(Path(cfg.tasks_dir), cfg.tasks)
+    out.mkdir(parents=True, exist_ok=True)
+    pin_config(out, cfg, tasks)
+    finished = {(r["task"], r["sample"]) for r in load_results(out) if not r["error"]}
+    want = [(t, k) for t in tasks for k in range(cfg.samples)]
+    todo = [(t, k) for t, k in want if (t.id, k) not in finished]
+    progress = Progress(len(want), len(want) - len(todo), jobs)
+    print(f"[bench] {len(tasks)} task(s) x {cfg.samples} sample(s), {cfg.mode}, model "
+          f"{cfg.model}, {jobs} worker(s) -> {out}", file=sys.stderr, flush=True)
+    code = EXIT_OK
+    try:
+        if todo and jobs == 1:
+            work(cfg, out, todo, load, progress)
+        elif todo:
+            run_pool(cfg, out, todo, min(jobs, len(todo)), load, progress)
+    except KeyboardInterrupt:
+        print(f"\n[bench] interrupted; finished attempts are kept in {out / 'results.jsonl'}; "
+              "run the same command again to finish", file=sys.stderr)
+        code = EXIT_INTERRUPTED
+    summary = report.write_reports(out)
+    print(report.text_summary(summary))
+    return code
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `bench` and `bench-report`."""
+    b = sub.add_parser("bench", help="run the agent over a directory of task specs (IoTBench) "
+                                     "and report solved %, pass@k, tokens and wall time")
+    b.add_argument("dir", type=Path, nargs="?", default=DEFAULT_TASKS,
+                   help="directory searched for spec.yaml files (default: iotbench/tasks)")
+    b.add_argument("--model", default=RunConfig.model, help="registered name, .gguf or HF dir")
+    b.add_argument("--backend", choices=["auto", "llama", "hf"], default="auto")
+    b.add_argument("--adapter", help="LoRA adapter (GGUF for llama.cpp, PEFT dir for hf)")
+    b.add_argument("--mode", choices=MODES, default="agent")
+    b.add_argument("--jobs", type=int, default=1,
+                   help="worker processes, each loading its own model (1 on a small CPU)")
+    b.add_argument("--samples", type=int, default=1,
+                   help="independent runs per task (seeds seed..seed+K-1) for pass@k")
+    b.add_argument("--temperature", type=float, default=None,
+                   help="lowest sampling temperature of every model call (default: 0, greedy, "
+                        f"with one sample; {SAMPLE_TEMPERATURE} with --samples > 1)")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--tasks", default="*", help="glob on task ids or relative task paths")
+    b.add_argument("--max-attempts", type=int, default=RunConfig.max_attempts)
+    b.add_argument("--time-limit", type=float, default=RunConfig.time_limit_s,
+                   help="seconds per task attempt")
+    b.add_argument("--sandbox", default=RunConfig.sandbox, choices=BACKENDS)
+    b.add_argument("--out", type=Path, help="output directory (default: runs/bench/<model>-<mode>)")
+    b.set_defaults(func=cmd_bench)
+
+    r = sub.add_parser("bench-report", help="redraw report.md/report.html of a bench from "
+                                            "its results.jsonl")
+    r.add_argument("out", type=Path, help="the bench's output directory")
+    r.set_defaults(func=cmd_bench_report)
+
+
+def config_from_args(args: argparse.Namespace) -> BenchConfig:
+    for name in ("jobs", "samples", "max_attempts"):
+        if getattr(args, name) < 1:
+            raise BadInputError(f"bench: --{name.replace('_', '-')} must be at least 1")
+    temperature = args.temperature
+    if temperature is None:
+        temperature = SAMPLE_TEMPERATURE if args.samples > 1 else 0.0
+    if temperature < 0:
+        raise BadInputError("bench: --temperature must be >= 0")
+    return BenchConfig(tasks_dir=str(args.dir.resolve()), tasks=args.tasks, model=args.model,
+                       backend=args.backend, adapter=args.adapter, mode=args.mode,
+                       samples=args.samples, seed=args.seed, temperature=temperature,
+                       max_attempts=args.max_attempts, time_limit_s=args.time_limit,
+                       sandbox=args.sandbox)
+
+
+def cmd_bench(args: argparse.Namespace,
+              load: Callable[[BenchConfig], Any] = default_loader) -> int:
+    cfg = config_from_args(args)
+    out = args.out or Path("runs/bench") / f"{Path(cfg.model).name}-{cfg.mode}"
+    return run_bench(cfg, out, jobs=args.jobs, load=load)
+
+
+def cmd_bench_report(args: argparse.Namespace) -> int:
+    from agent import report
+
+    if not (args.out / "bench.json").is_file():
+        raise BadInputError(f"bench-report: {args.out} is not a bench directory (no bench.json)")
+    print(report.text_summary(report.write_reports(args.out)))
+    return EXIT_OK

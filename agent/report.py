@@ -1,0 +1,369 @@
+"""Bench summaries: solved %, pass@k, per category and difficulty, tokens and wall time,
+written as OUT/report.md and a self-contained OUT/report.html with inline SVG plots.
+
+Plots show what a program actually returned: the run's solution.py is judged again on one
+visible case through the checker (agent/checker.check_case keeps the returned value), so
+an event task gets a trace excerpt with detected against reference events and a
+classification task a confusion matrix.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agent.checker import atomic_write
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased pass@k (Chen et al. 2021): 1 - C(n-c, k) / C(n, k), in a stable product."""
+    if k > n:
+        raise ValueError(f"pass@{k} needs at least {k} samples, got {n}")
+    if n - c < k:
+        return 1.0
+    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"mean": 0.0, "median": 0.0}
+    return {"mean": statistics.fmean(values), "median": statistics.median(values)}
+
+
+def _group(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Figures for a set of attempts: per task n samples and c solved, then the pass@k."""
+    per_task: dict[str, list[bool]] = defaultdict(list)
+    for r in records:
+        per_task[r["task"]].append(bool(r["solved"]))
+    k_max = min((len(v) for v in per_task.values()), default=0)
+    return {
+        "tasks": len(per_task), "attempts": len(records),
+        "solved_pct": 100.0 * sum(any(v) for v in per_task.values()) / max(len(per_task), 1),
+        "pass_at": {k: statistics.fmean(pass_at_k(len(v), sum(v), k)
+                                        for v in per_task.values())
+                    for k in range(1, k_max + 1)},
+        "tokens_in": _stats([r["tokens_in"] for r in records]),
+        "tokens_out": _stats([r["tokens_out"] for r in records]),
+        "wall_s": _stats([r["wall_s"] for r in records]),
+    }
+
+
+def summarise(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The whole summary: overall, per category, per difficulty, per task, and errors.
+
+    solved % counts a task solved when any of its samples is; pass@1 is the mean solve
+    rate; pass@k is reported for every k up to the fewest samples any task has.
+    """
+    by: dict[str, dict[str, list]] = {"category": defaultdict(list),
+                                      "difficulty": defaultdict(list),
+                                      "task": defaultdict(list)}
+    for r in records:
+        for key, groups in by.items():
+            groups[r[key]].append(r)
+    return {
+        "overall": _group(records),
+        "category": {k: _group(v) for k, v in sorted(by["category"].items())},
+        "difficulty": {k: _group(v) for k, v in sorted(by["difficulty"].items(),
+                                                       key=lambda kv: _difficulty_rank(kv[0]))},
+        "task": {k: {**_group(v), "category": v[0]["category"],
+                     "difficulty": v[0]["difficulty"]} for k, v in sorted(by["task"].items())},
+        "errors": [f"{r['task']} s{r['sample']}: {r['error']}" for r in records if r["error"]],
+    }
+
+
+def _difficulty_rank(name: str) -> tuple[int, str]:
+    order = {"easy": 0, "medium": 1, "hard": 2}
+    return order.get(name, 3), name
+
+
+# -- text and markdown ---------------------------------------------------------------------
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _rows(summary: dict[str, Any], key: str) -> list[list[str]]:
+    """Table rows per group; per task the count column is samples, not tasks."""
+    rows = []
+    for name, g in summary[key].items():
+        who = [g["category"], g["difficulty"], str(g["attempts"])] if key == "task" \
+            else [str(g["tasks"])]
+        rows.append([name, *who, f"{g['solved_pct']:.1f}%", _pct(g["pass_at"].get(1, 0)),
+                     f"{g['tokens_out']['mean']:.0f}", f"{g['wall_s']['mean']:.1f}"])
+    return rows
+
+
+def _table(head: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+
+
+FIGURES = ["solved %", "pass@1", "tokens out (mean)", "wall s (mean)"]
+HEAD = {"category": ["category", "tasks", *FIGURES],
+        "difficulty": ["difficulty", "tasks", *FIGURES],
+        "task": ["task", "category", "difficulty", "samples", *FIGURES]}
+
+
+def overall_lines(summary: dict[str, Any]) -> list[str]:
+    o = summary["overall"]
+    passk = ", ".join(f"pass@{k} {_pct(v)}" for k, v in o["pass_at"].items())
+    return [
+        f"tasks {o['tasks']}, attempts {o['attempts']}: solved {o['solved_pct']:.1f}%; {passk}",
+        f"tokens in per attempt: mean {o['tokens_in']['mean']:.0f}, median "
+        f"{o['tokens_in']['median']:.0f}; tokens out: mean {o['tokens_out']['mean']:.0f}, "
+        f"median {o['tokens_out']['median']:.0f}",
+        f"wall time per attempt: mean {o['wall_s']['mean']:.1f} s, median "
+        f"{o['wall_s']['median']:.1f} s",
+    ]
+
+
+def text_summary(summary: dict[str, Any]) -> str:
+    """What `bench` prints at the end."""
+    lines = overall_lines(summary)
+    for key in ("category", "difficulty"):
+        lines.append(f"per {key}:")
+        lines += [f"  {r[0]:<16} {r[1]:>3} task(s)  solved {r[2]:>6}  pass@1 {r[3]:>6}  "
+                  f"{r[4]:>5} tokens out  {r[5]:>6} s" for r in _rows(summary, key)]
+    lines += [f"error: {e}" for e in summary["errors"]]
+    return "\n".join(lines)
+
+
+def render_md(summary: dict[str, Any], config: dict[str, Any]) -> str:
+    cfg = ", ".join(f"{k} `{v}`" for k, v in config.items())
+    parts = ["# IoTBench report", "", f"Configuration: {cfg}", "",
+             *[f"- {x}" for x in overall_lines(summary)], "",
+             "solved %: tasks solved by at least one sample; pass@1: mean solve rate; pass@k: "
+             "unbiased estimator (Chen et al. 2021).", ""]
+    for key in ("category", "difficulty", "task"):
+        parts += [f"## Per {key}", "", _table(HEAD[key], _rows(summary, key)), ""]
+    if summary["errors"]:
+        parts += ["## Errors", "", *[f"- {e}" for e in summary["errors"]], ""]
+    parts += ["Plots (event traces, confusion matrices) are in report.html.", ""]
+    return "\n".join(parts)
+
+
+# -- plot data: the program's output on one visible case ------------------------------------
+
+def plot_data(rec: dict[str, Any], out: Path, sandbox: Any) -> dict[str, Any] | None:
+    """Re-judge the attempt's solution.py on its first visible events_f1/accuracy case."""
+    from agent.checker import check_case
+    from agent.spec import load_spec
+
+    solution = out / rec["run_dir"] / "solution.py"
+    if not solution.is_file() or not Path(rec["spec_path"]).is_file():
+        return None
+    spec = load_spec(rec["spec_path"])
+    case = next((c for c in spec.visible_cases
+                 if c.check.metric in ("events_f1", "accuracy")), None)
+    if case is None:
+        return None
+    res = check_case(spec, case, solution, sandbox, run_id="bench-report")
+    base = {"task": rec["task"], "sample": rec["sample"], "case": case.name,
+            "summary": res.summary, "passed": res.passed}
+    if case.check.metric == "accuracy":
+        return {**base, "kind": "confusion", **confusion(res.value, case.expect)}
+    return {**base, "kind": "events", **event_excerpt(case.args, res.value, case.expect,
+                                                      case.check.params["tolerance"])}
+
+
+def confusion(returned: Any, expected: list[Any]) -> dict[str, Any]:
+    """Labels (expected first, then any others returned) and counts[true][predicted]."""
+    got = [str(x) for x in returned] if isinstance(returned, list) else []
+    truth = [str(x) for x in expected]
+    labels = sorted(set(truth)) + sorted(set(got) - set(truth))
+    index = {lab: i for i, lab in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for t, g in zip(truth, got, strict=False):
+        matrix[index[t]][index[g]] += 1
+    return {"labels": labels, "matrix": matrix}
+
+
+def event_excerpt(args: dict[str, Any], returned: Any, expected: list[Any], tolerance: float,
+                  n_events: int = 8, max_len: int = 6000) -> dict[str, Any]:
+    """The window of n_events reference events where the program errs most (missed plus
+    spurious events, matched as the events_f1 metric matches them), with the signal."""
+    from agent.checks import match_events
+
+    ref = np.sort(np.asarray(expected, dtype=float).ravel())
+    try:
+        found = np.sort(np.asarray(returned, dtype=float).ravel())
+    except (TypeError, ValueError):
+        found = np.array([])
+    found = found[np.isfinite(found)]
+    marks = ref if len(ref) else found
+    if not len(marks):
+        lo, hi = 0.0, 1.0
+    else:
+        pairs = match_events(found, ref, tolerance)
+        wrong = np.sort(np.concatenate([np.delete(found, [a for a, _ in pairs]),
+                                        np.delete(ref, [b for _, b in pairs])]))
+        gap = float(np.median(np.diff(marks))) if len(marks) > 1 else 1.0
+        windows = [(max(0.0, float(marks[i]) - gap),
+                    float(marks[min(i + n_events, len(marks)) - 1]) + gap)
+                   for i in range(max(1, len(marks) - n_events + 1))]
+        lo, hi = max(windows, key=lambda w: (np.sum((wrong >= w[0]) & (wrong <= w[1])),
+                                             -w[0]))
+    signal = next((np.asarray(v, dtype=float) for v in args.values()
+                   if isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "fiu"
+                   and len(v) > hi), None)
+    if signal is not None:
+        hi = min(hi, lo + max_len)
+    return {"start": lo, "end": hi,
+            "signal": None if signal is None else signal[int(lo):int(hi) + 1].tolist(),
+            "detected": [float(x) for x in found if lo <= x <= hi],
+            "reference": [float(x) for x in ref if lo <= x <= hi]}
+
+
+def collect_plots(records: list[dict[str, Any]], out: Path) -> tuple[list[dict], str]:
+    """One plot per event/classification task (a solved sample first); '' or why none."""
+    chosen: dict[str, dict[str, Any]] = {}
+    for r in sorted(records, key=lambda r: (not r["solved"], r["sample"])):
+        metrics = {c.get("metric") for c in r.get("cases", [])}
+        if r["task"] not in chosen and metrics & {"events_f1", "accuracy"}:
+            chosen[r["task"]] = r
+    if not chosen:
+        return [], ""
+    from agent.errors import GpiotError
+    from sandboxes import open_sandbox
+
+    try:
+        sandbox = open_sandbox()
+    except GpiotError as exc:
+        return [], f"plots skipped: {exc.line()}"
+    try:
+        plots = [p for r in chosen.values() if (p := plot_data(r, out, sandbox))]
+    finally:
+        sandbox.close()
+    return plots, ""
+
+
+# -- SVG -----------------------------------------------------------------------------------
+
+def _esc(x: Any) -> str:
+    return html.escape(str(x))
+
+
+def svg_events(p: dict[str, Any], width: int = 760, height: int = 200) -> str:
+    """Signal excerpt; reference events as green ticks on top, detected as red below."""
+    lo, hi = p["start"], max(p["end"], p["start"] + 1)
+    sx = lambda x: 40 + (x - lo) / (hi - lo) * (width - 50)  # noqa: E731
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'class="events">', f'<rect width="{width}" height="{height}" fill="#fff"/>']
+    sig = p.get("signal")
+    if sig:
+        y = np.asarray(sig, dtype=float)
+        y = np.where(np.isfinite(y), y, np.nanmedian(y) if np.isfinite(y).any() else 0)
+        step = max(1, len(y) // 1500)
+        ymin, ymax = float(y.min()), float(y.max()) or 1.0
+        span = (ymax - ymin) or 1.0
+        pts = " ".join(f"{sx(lo + i):.1f},{30 + (ymax - v) / span * (height - 70):.1f}"
+                       for i, v in list(enumerate(y))[::step])
+        parts.append(f'<polyline fill="none" stroke="#555" stroke-width="0.8" points="{pts}"/>')
+    for x in p["reference"]:
+        parts.append(f'<line class="ref" x1="{sx(x):.1f}" x2="{sx(x):.1f}" y1="8" y2="24" '
+                     'stroke="#1a9850" stroke-width="2"/>')
+    for x in p["detected"]:
+        parts.append(f'<circle class="det" cx="{sx(x):.1f}" cy="{height - 28}" r="4" '
+                     'fill="#d73027"/>')
+    parts.append(f'<text x="40" y="{height - 6}" font-size="11">samples {lo:.0f}-{hi:.0f}: '
+                 f'<tspan fill="#1a9850">| reference ({len(p["reference"])})</tspan>  '
+                 f'<tspan fill="#d73027">&#9679; detected ({len(p["detected"])})</tspan></text>')
+    return "\n".join([*parts, "</svg>"])
+
+
+def svg_confusion(p: dict[str, Any], cell: int = 34) -> str:
+    """Rows: true labels; columns: predicted. Shaded by the row's share (blue: right)."""
+    labels, m = p["labels"], p["matrix"]
+    pad = 20 + 7 * max((len(str(x)) for x in labels), default=4)
+    width, height = pad + cell * len(labels) + 50, pad + cell * len(labels) + 4
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             'class="confusion">', f'<rect width="{width}" height="{height}" fill="#fff"/>',
+             '<text x="4" y="14" font-size="11">true \u2193 / predicted \u2192</text>']
+    for i, row in enumerate(m):
+        total = sum(row) or 1
+        y = pad + i * cell
+        parts.append(f'<text x="{pad - 4}" y="{y + cell / 2 + 4}" font-size="11" '
+                     f'text-anchor="end">{_esc(labels[i])}</text>')
+        for j, n in enumerate(row):
+            x = pad + j * cell
+            colour = "#2166ac" if i == j else "#b2182b"
+            parts.append(f'<rect class="cell" x="{x}" y="{y}" width="{cell - 2}" '
+                         f'height="{cell - 2}" fill="{colour}" '
+                         f'fill-opacity="{0.08 + 0.9 * n / total:.2f}"/><text '
+                         f'x="{x + cell / 2 - 1}" y="{y + cell / 2 + 4}" font-size="11" '
+                         f'text-anchor="middle">{n}</text>')
+    for j, lab in enumerate(labels):
+        x = pad + j * cell + cell / 2
+        parts.append(f'<text x="{x}" y="{pad - 4}" font-size="11" text-anchor="start" '
+                     f'transform="rotate(-45 {x} {pad - 4})">{_esc(lab)}</text>')
+    return "\n".join([*parts, "</svg>"])
+
+
+def svg_bars(items: dict[str, float], width: int = 520) -> str:
+    """Horizontal bars of a fraction per name (pass@1 per category)."""
+    row = 22
+    height = row * len(items) + 10
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">']
+    for i, (name, v) in enumerate(items.items()):
+        y = 5 + i * row
+        parts.append(f'<text x="150" y="{y + 14}" font-size="12" text-anchor="end">'
+                     f'{_esc(name)}</text><rect x="156" y="{y + 3}" height="{row - 6}" '
+                     f'width="{v * (width - 220):.1f}" fill="#4575b4"/><text '
+                     f'x="{160 + v * (width - 220):.1f}" y="{y + 14}" font-size="12">'
+                     f'{_pct(v)}</text>')
+    return "\n".join([*parts, "</svg>"])
+
+
+def _html_table(head: list[str], rows: list[list[str]]) -> str:
+    th = "".join(f"<th>{_esc(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><tr>{th}</tr>{body}</table>"
+
+
+def render_html(summary: dict[str, Any], config: dict[str, Any], plots: list[dict],
+                note: str = "") -> str:
+    cfg = ", ".join(f"{k} <code>{_esc(v)}</code>" for k, v in config.items())
+    body = ["<h1>IoTBench report</h1>", f"<p>Configuration: {cfg}</p>", "<ul>",
+            *[f"<li>{_esc(x)}</li>" for x in overall_lines(summary)], "</ul>",
+            "<h2>pass@1 per category</h2>",
+            svg_bars({k: g["pass_at"].get(1, 0.0) for k, g in summary["category"].items()})]
+    for key in ("category", "difficulty", "task"):
+        body += [f"<h2>Per {key}</h2>", _html_table(HEAD[key], _rows(summary, key))]
+    if summary["errors"]:
+        body += ["<h2>Errors</h2><ul>", *[f"<li>{_esc(e)}</li>" for e in summary["errors"]],
+                 "</ul>"]
+    body.append("<h2>What the programs returned (one visible case per task)</h2>")
+    if note:
+        body.append(f"<p>{_esc(note)}</p>")
+    for p in plots:
+        body.append(f"<h3>{_esc(p['task'])} (sample {p['sample']}, case {_esc(p['case'])}): "
+                    f"{'PASS' if p['passed'] else 'FAIL'}, {_esc(p['summary'])}</h3>")
+        body.append(svg_events(p) if p["kind"] == "events" else svg_confusion(p))
+    style = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto}"
+             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
+             "padding:3px 8px;text-align:right}td:first-child{text-align:left}")
+    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>IoTBench report"
+            f"</title><style>{style}</style></head><body>\n" + "\n".join(body)
+            + "\n</body></html>\n")
+
+
+def write_reports(out: Path, plots: bool = True) -> dict[str, Any]:
+    """Summarise OUT/results.jsonl into report.md and report.html; return the summary."""
+    from agent.bench import load_results
+
+    records = load_results(out)
+    config = json.loads((out / "bench.json").read_text())["config"]
+    summary = summarise(records)
+    atomic_write(out / "report.md", render_md(summary, config))
+    drawn, note = collect_plots(records, out) if plots else ([], "plots not drawn")
+    if note:
+        print(note, file=sys.stderr)
+    atomic_write(out / "report.html", render_html(summary, config, drawn, note))
+    return summary
