@@ -652,7 +652,7 @@ def ecg_rpeaks_1khz(src: Sources, w: Writer) -> tuple[str, dict[str, Any]]:
         [("ecg", "ndarray", "ECG samples (ADC counts or mV)"),
          ("fs", "float", "sampling rate in Hz")],
         ("list", "R-peak sample indices (ints), ascending"), cases,
-        ["category:heartbeat", "difficulty:hard", "modality:ecg", "family:heartbeat",
+        ["category:heartbeat", "difficulty:medium", "modality:ecg", "family:heartbeat",
          "family:peaks", "style:precise"])
 
 
@@ -1442,6 +1442,62 @@ SLOPPY: dict[str, Callable[..., Any]] = {
     "ecg-stim-hr-response": _sloppy_stim_code1,
     "ecg-derived-respiration": _sloppy_edr_amplitude,
 }
+
+@builder("hrv", "hrv-ectopic-flags")
+def hrv_ectopic_flags(src: Sources, w: Writer) -> tuple[str, dict[str, Any]]:
+    tid = "hrv-ectopic-flags"
+    g208 = example_beats("mitbih208")
+    rr208 = np.round(np.diff(g208) * 1000.0 / R208_FS, 1)
+    t208 = g208[1:] / R208_FS
+    nn_long = src.nn_long()
+    plan = [("mitbih208-rr-000-150s", rr208[t208 < 150], False),
+            ("nsr-long-00-10min", nn_window(nn_long, 0, 10).astype(float), False),
+            ("mitbih208-rr-150-300s", rr208[t208 >= 150], True),
+            ("nsr-long-30-40min", nn_window(nn_long, 30, 40).astype(float), True)]
+    fn = ref_fn("hrv", tid, "flag_ectopic")
+    cases = []
+    for name, rr, hidden in plan:
+        ref = w.npy(tid, f"{name}.npy", rr)
+        flags = fn(rr)
+        cases.append(case(name, {"rr": ref}, w.json(tid, f"{name}-flags.json", flags),
+                          {"metric": "events_f1", "tolerance": 0, "min": 0.95}, hidden))
+        w.say(f"  {tid} {name}: {len(rr)} intervals, {len(flags)} flagged")
+    req = (
+        "Before computing HRV, flag the RR intervals that come from ectopic beats, missed\n"
+        "beats or artefacts. Rule: interval i is flagged when it differs from the median of\n"
+        "its neighbours by more than 20 % of that median; the neighbours are up to 5\n"
+        "intervals on each side (fewer at the ends of the series), not counting interval i.\n"
+        "Return the flagged indices (0-based, ascending). Intervals are in ms.\n"
+    )
+    return "hrv", spec_dict(
+        tid, "Flag ectopic and artefact RR intervals", req, "flag_ectopic",
+        [("rr", "ndarray", "RR intervals in ms, in time order")],
+        ("list", "indices of flagged intervals, ascending"), cases,
+        ["category:hrv", "difficulty:medium", "modality:hrv", "family:artefacts",
+         "family:windowed-stats", "style:precise"], timeout_s=10)
+
+
+def _alt_ectopic(rr: np.ndarray) -> list[int]:
+    x = [float(v) for v in rr]
+    out = []
+    for i, v in enumerate(x):
+        nb = sorted(x[max(0, i - 5):i] + x[i + 1:i + 6])
+        k = len(nb)
+        m = nb[k // 2] if k % 2 else 0.5 * (nb[k // 2 - 1] + nb[k // 2])
+        if abs(v - m) > 0.2 * m:
+            out.append(i)
+    return out
+
+
+def _sloppy_ectopic_global(rr: np.ndarray) -> list[int]:
+    """Global median instead of the local one."""
+    x = np.asarray(rr, dtype=float)
+    m = np.median(x)
+    return np.flatnonzero(np.abs(x - m) > 0.2 * m).tolist()
+
+
+ALT["hrv-ectopic-flags"] = _alt_ectopic
+SLOPPY["hrv-ectopic-flags"] = _sloppy_ectopic_global
 
 
 # === builders end ===
