@@ -251,9 +251,15 @@ class _WorkerFailed(GpiotError):
 
 
 def _worker_main(cfg: BenchConfig, out: Path, todo: Any, done: Any,
-                 load: Callable[[BenchConfig], Any]) -> None:
+                 load: Callable[[BenchConfig], Any], parent: int) -> None:
     def jobs() -> Iterable[Job]:
-        while (job := todo.get()) is not None:
+        while os.getppid() == parent:  # a killed bench: finish the run in hand, then stop
+            try:
+                job = todo.get(timeout=2.0)
+            except queue.Empty:
+                continue
+            if job is None:
+                return
             yield job
 
     try:
@@ -274,7 +280,7 @@ def run_pool(cfg: BenchConfig, out: Path, todo: list[Job], n: int,
         jobs_q.put(job)
     for _ in range(n):
         jobs_q.put(None)
-    procs = [ctx.Process(target=_worker_main, args=(cfg, out, jobs_q, done_q, load))
+    procs = [ctx.Process(target=_worker_main, args=(cfg, out, jobs_q, done_q, load, os.getpid()))
              for _ in range(n)]
     for p in procs:
         p.start()

@@ -204,7 +204,7 @@ def event_excerpt(args: dict[str, Any], returned: Any, expected: list[Any], tole
         pairs = match_events(found, ref, tolerance)
         wrong = np.sort(np.concatenate([np.delete(found, [a for a, _ in pairs]),
                                         np.delete(ref, [b for _, b in pairs])]))
-        gap = float(np.median(np.diff(marks))) if len(marks) > 1 else 1.0
+        gap = float(np.median(np.diff(marks))) / 2 if len(marks) > 1 else 1.0
         windows = [(max(0.0, float(marks[i]) - gap),
                     float(marks[min(i + n_events, len(marks)) - 1]) + gap)
                    for i in range(max(1, len(marks) - n_events + 1))]

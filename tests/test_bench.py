@@ -1,0 +1,342 @@
+"""`python -m agent bench`: pass@k against hand-computed values, summaries, atomic result
+lines, resume after a SIGKILL, Ctrl-C, a refused configuration change, the reports' plots;
+all through the real loop, the real Docker sandbox and the examples' real traces, with a
+scripted model (tests/bench_fake.py) — and once with the real 0.5B model. Also the CI
+validation recipe (scripts/validate-generated-code.sh) and its workflow."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import numpy as np
+import pytest
+import yaml
+
+from agent.bench import BenchConfig, append_result, discover, load_results, pin_config, run_bench
+from agent.errors import BadInputError
+from agent.report import confusion, event_excerpt, pass_at_k, summarise
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+FAKE = Path(__file__).resolve().parent / "bench_fake.py"
+sys.path.insert(0, str(FAKE.parent))
+from bench_fake import FakeModel  # noqa: E402
+
+
+def _cfg(tasks: str, **kw) -> BenchConfig:
+    return BenchConfig(tasks_dir=str(EXAMPLES), tasks=tasks, mode="single-shot", **kw)
+
+
+def _lines(out: Path) -> list[dict]:
+    return [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+
+
+# -- pure parts ------------------------------------------------------------------------------
+
+def test_pass_at_k_matches_hand_computed_values() -> None:
+    # n=5 samples, c=2 solved: pass@1 = 2/5; pass@2 = 1 - C(3,2)/C(5,2) = 1 - 3/10;
+    # pass@3 = 1 - C(3,3)/C(5,3) = 1 - 1/10; pass@4: every 4-subset holds a solved one.
+    assert pass_at_k(5, 2, 1) == pytest.approx(0.4)
+    assert pass_at_k(5, 2, 2) == pytest.approx(0.7)
+    assert pass_at_k(5, 2, 3) == pytest.approx(0.9)
+    assert pass_at_k(5, 2, 4) == 1.0
+    # n=10, c=3, k=5: 1 - C(7,5)/C(10,5) = 1 - 21/252
+    assert pass_at_k(10, 3, 5) == pytest.approx(1 - 21 / 252)
+    assert pass_at_k(4, 0, 2) == 0.0 and pass_at_k(4, 4, 1) == 1.0
+    with pytest.raises(ValueError):
+        pass_at_k(2, 1, 3)
+
+
+def _rec(task: str, sample: int, solved: bool, cat: str, diff: str, tok: int, wall: float,
+         error: str = "") -> dict:
+    return {"task": task, "sample": sample, "solved": solved, "category": cat,
+            "difficulty": diff, "tokens_in": 10 * tok, "tokens_out": tok, "wall_s": wall,
+            "error": error}
+
+
+def test_summary_per_category_and_difficulty() -> None:
+    recs = [_rec("a", 0, True, "ecg", "easy", 100, 1.0),
+            _rec("a", 1, False, "ecg", "easy", 300, 3.0),
+            _rec("b", 0, False, "ecg", "hard", 200, 2.0),
+            _rec("b", 1, False, "ecg", "hard", 200, 2.0),
+            _rec("c", 0, True, "imu", "easy", 50, 5.0),
+            _rec("c", 1, False, "imu", "easy", 50, 7.0, error="RuntimeError: boom")]
+    s = summarise(recs)
+    o = s["overall"]
+    assert (o["tasks"], o["attempts"]) == (3, 6)
+    assert o["solved_pct"] == pytest.approx(200 / 3)  # a and c solved by some sample
+    assert o["pass_at"][1] == pytest.approx((0.5 + 0 + 0.5) / 3)
+    assert o["pass_at"][2] == pytest.approx((1 + 0 + 1) / 3)
+    assert o["tokens_out"] == {"mean": pytest.approx(150), "median": 150}
+    assert o["wall_s"]["median"] == 2.5
+    assert s["category"]["ecg"]["pass_at"][1] == pytest.approx(0.25)
+    assert s["category"]["imu"]["solved_pct"] == 100.0
+    assert list(s["difficulty"]) == ["easy", "hard"]
+    assert s["difficulty"]["hard"]["solved_pct"] == 0.0
+    assert s["errors"] == ["c s1: RuntimeError: boom"]
+
+
+def _append_many(path: str, worker: int, n: int) -> None:
+    for i in range(n):
+        append_result(Path(path), {"task": f"w{worker}", "sample": i, "error": "",
+                                   "pad": "x" * 5000})
+
+
+def test_result_lines_stay_whole_under_concurrent_writers(tmp_path) -> None:
+    path = tmp_path / "results.jsonl"
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_append_many, args=(str(path), w, 40)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    lines = path.read_text().splitlines()
+    assert len(lines) == 160 and all(json.loads(x)["pad"] == "x" * 5000 for x in lines)
+    # a kill in the middle of a write leaves a torn last line: it is not a result
+    with open(path, "a") as f:
+        f.write('{"task": "w9", "sample": 0, "err')
+    assert len(load_results(tmp_path)) == 160
+
+
+def test_discover_reads_tags_globs_and_refuses_bad_input(tmp_path) -> None:
+    tasks = discover(EXAMPLES)
+    assert [t.id for t in tasks] == sorted(t.id for t in tasks) and len(tasks) == 6
+    assert {(t.category, t.difficulty) for t in tasks} == {("uncategorised", "unrated")}
+    assert [t.id for t in discover(EXAMPLES, "temp-*")] == ["temp-daily-mean", "temp-hot-days"]
+    tagged = tmp_path / "tasks" / "weather" / "temp-daily-mean"
+    tagged.mkdir(parents=True)
+    (tagged / "traces").symlink_to(EXAMPLES / "temp-daily-mean" / "traces")
+    doc = yaml.safe_load((EXAMPLES / "temp-daily-mean" / "spec.yaml").read_text())
+    doc["tags"] = ["category:weather", "difficulty:easy", "modality:environmental"]
+    (tagged / "spec.yaml").write_text(yaml.safe_dump(doc))
+    [t] = discover(tmp_path / "tasks")
+    assert (t.category, t.difficulty) == ("weather", "easy")
+    with pytest.raises(BadInputError, match="no spec.yaml"):
+        discover(EXAMPLES, "no-such-task")
+    with pytest.raises(BadInputError, match="no such directory"):
+        discover(tmp_path / "missing")
+
+
+def test_a_different_configuration_into_the_same_out_is_refused(tmp_path) -> None:
+    tasks = discover(EXAMPLES, "hrv-*")
+    pin_config(tmp_path, _cfg("hrv-*"), tasks)
+    pin_config(tmp_path, _cfg("hrv-*"), tasks)  # the same one resumes
+    with pytest.raises(BadInputError, match="mode 'single-shot' -> 'agent'"):
+        pin_config(tmp_path, BenchConfig(tasks_dir=str(EXAMPLES), tasks="hrv-*"), tasks)
+    # through the command line: one line, exit 2, before any model is loaded
+    proc = subprocess.run([sys.executable, "-m", "agent", "bench", str(EXAMPLES), "--tasks",
+                           "hrv-*", "--mode", "single-shot", "--samples", "2", "--out",
+                           str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "another configuration" in proc.stderr
+    assert "samples 1 -> 2" in proc.stderr
+
+
+def test_bad_arguments_exit_2(tmp_path) -> None:
+    for args in (["--samples", "0"], ["--jobs", "0"], [str(tmp_path / "nope")]):
+        proc = subprocess.run([sys.executable, "-m", "agent", "bench", *args, "--out",
+                               str(tmp_path / "o")], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 2 and proc.stderr.startswith("error: bench:"), proc.stderr
+
+
+def test_plot_data_shows_where_a_program_errs() -> None:
+    ref = [100, 200, 300, 400]
+    good = event_excerpt({"x": np.zeros(1000)}, ref, ref, tolerance=5, n_events=2)
+    assert good["detected"] == good["reference"] and good["signal"] is not None
+    # a program that misses the last two beats: the excerpt goes where they are missed
+    bad = event_excerpt({"x": np.zeros(1000)}, [100, 200], ref, tolerance=5, n_events=2)
+    assert bad["reference"] == [300.0, 400.0] and bad["detected"] == []
+    right = confusion(["a", "b", "b"], ["a", "b", "b"])
+    assert right == {"labels": ["a", "b"], "matrix": [[1, 0], [0, 2]]}
+    wrong = confusion(["b", "b", "z"], ["a", "b", "b"])
+    assert wrong == {"labels": ["a", "b", "z"], "matrix": [[0, 1, 0], [0, 1, 1], [0, 0, 0]]}
+
+
+# -- the real loop and sandbox, scripted model ------------------------------------------------
+
+@pytest.mark.docker
+def test_bench_routes_records_reports_and_resumes(tmp_path, sandbox) -> None:
+    out = tmp_path / "out"
+    fake = FakeModel(wrong={"ecg-rpeaks"})
+    cfg = _cfg("*[sd]")  # ecg-rpeaks, har-basicmotions, hrv-rmssd, temp-hot-days
+    assert run_bench(cfg, out, load=lambda c: fake) == 0
+    recs = {r["task"]: r for r in _lines(out)}
+    assert sorted(recs) == ["ecg-rpeaks", "har-basicmotions", "hrv-rmssd", "temp-hot-days"]
+    assert {t: r["solved"] for t, r in recs.items()} == {
+        "ecg-rpeaks": False, "har-basicmotions": True, "hrv-rmssd": True,
+        "temp-hot-days": True}
+    for r in recs.values():
+        report = json.loads((out / r["run_dir"] / "report.json").read_text())
+        assert r["tokens_out"] == report["tokens_out"] > 0 and r["cases"] == report["cases"]
+        assert report["config"]["mode"] == "single-shot" and r["error"] == ""
+    assert (out / "logs" / "hrv-rmssd.s0.log").read_text().count("[finalize] SOLVED") == 1
+    md = (out / "report.md").read_text()
+    assert "solved 75.0%; pass@1 75.0%" in md
+    assert re.search(r"\| ecg-rpeaks \| uncategorised \| unrated \| 1 \| 0\.0% \|", md)
+    page = (out / "report.html").read_text()
+    assert "http" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")  # no links out
+    events, = re.findall(r'<svg[^>]*class="events".*?</svg>', page, re.S)
+    conf, = re.findall(r'<svg[^>]*class="confusion".*?</svg>', page, re.S)
+    # the wrong R-peak detector reports extra beats: more red dots than green ticks
+    assert events.count('class="det"') > events.count('class="ref"') > 0
+    cells = [int(n) for n in re.findall(r'text-anchor="middle">(\d+)<', conf)]
+    k = int(len(cells) ** 0.5)
+    assert sum(cells[i * k + i] for i in range(k)) == sum(cells) == 40  # all on the diagonal
+    # a second run into the same OUT has nothing left to do: no model call at all
+    calls = len(fake.temperatures)
+    assert run_bench(cfg, out, load=lambda c: fake) == 0
+    assert len(fake.temperatures) == calls and len(_lines(out)) == 4
+    # the report can be redrawn from results.jsonl alone
+    (out / "report.md").unlink()
+    proc = subprocess.run([sys.executable, "-m", "agent", "bench-report", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and (out / "report.md").read_text() == md
+
+
+@pytest.mark.docker
+def test_samples_give_pass_at_k_with_distinct_seeds(tmp_path, sandbox) -> None:
+    fake = FakeModel(wrong_if=lambda task, seed: seed % 2 == 1)  # seeds 1, 3: wrong
+    out = tmp_path / "out"
+    cfg = _cfg("hrv-rmssd", samples=4, seed=0, temperature=0.8)
+    assert run_bench(cfg, out, load=lambda c: fake) == 0
+    recs = sorted(_lines(out), key=lambda r: r["sample"])
+    assert [(r["sample"], r["seed"], r["solved"]) for r in recs] == [
+        (0, 0, True), (1, 1, False), (2, 2, True), (3, 3, False)]
+    assert min(fake.temperatures) == 0.8  # the first draft is sampled, not greedy
+    md = (out / "report.md").read_text()
+    # n=4, c=2: pass@2 = 1 - C(2,2)/C(4,2) = 5/6; pass@3 = pass@4 = 1
+    assert "pass@1 50.0%, pass@2 83.3%, pass@3 100.0%, pass@4 100.0%" in md
+
+
+def _fake_bench(out: Path, env: dict, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(FAKE), str(EXAMPLES), "--mode", "single-shot",
+                             "--out", str(out), *args], cwd=ROOT, env={**os.environ, **env},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def _wait_for(what, proc: subprocess.Popen, limit: float = 600) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + limit
+    while not what():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the bench never got there"
+        time.sleep(0.2)
+
+
+@pytest.mark.docker
+def test_a_killed_bench_loses_nothing_and_the_rerun_does_only_the_rest(tmp_path,
+                                                                        sandbox) -> None:
+    out, mark, calls = tmp_path / "out", tmp_path / "hung", tmp_path / "calls"
+    tasks = ["--tasks", "*[rdn]"]  # ecg-mean-hr, hrv-rmssd, temp-daily-mean (sorted)
+    proc = _fake_bench(out, {"BENCH_FAKE_HANG": "temp-daily-mean",
+                             "BENCH_FAKE_MARK": str(mark)}, *tasks)
+    _wait_for(mark.exists, proc)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = (out / "results.jsonl").read_text()
+    assert [json.loads(x)["task"] for x in before.splitlines()] == ["ecg-mean-hr", "hrv-rmssd"]
+    assert (out / "runs" / "temp-daily-mean" / "s0" / "run.json").is_file()  # half done
+    again = _fake_bench(out, {"BENCH_FAKE_CALLS": str(calls)}, *tasks)
+    _, err = again.communicate(timeout=600)
+    assert again.returncode == 0, err
+    assert "resuming: 2/3" in err
+    assert calls.read_text().split() == ["temp-daily-mean"]  # only the missing task ran
+    after = (out / "results.jsonl").read_text()
+    assert after.startswith(before) and len(after.splitlines()) == 3
+    assert json.loads(after.splitlines()[-1])["solved"] is True
+
+
+@pytest.mark.docker
+def test_ctrl_c_stops_workers_keeps_results_and_reports(tmp_path, sandbox) -> None:
+    out, mark = tmp_path / "out", tmp_path / "hung"
+    proc = _fake_bench(out, {"BENCH_FAKE_HANG": "temp-daily-mean", "BENCH_FAKE_MARK": str(mark)},
+                       "--tasks", "*[rdn]", "--jobs", "2")
+    results = out / "results.jsonl"
+    _wait_for(lambda: mark.exists() and results.is_file()
+              and len(results.read_text().splitlines()) == 2, proc)
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "pass@1 100.0%" in stdout  # the 2 finished, both solved
+    assert (out / "report.md").is_file() and (out / "report.html").is_file()
+    assert sorted(r["task"] for r in _lines(out)) == ["ecg-mean-hr", "hrv-rmssd"]
+
+
+# -- the real model -----------------------------------------------------------------------------
+
+@pytest.mark.docker
+def test_real_05b_single_shot_bench_agrees_with_the_checker(tmp_path, sandbox) -> None:
+    from agent.checker import check_solution
+    from agent.spec import load_spec
+
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "agent", "bench", str(EXAMPLES), "--tasks",
+                           "temp-daily-mean", "--model", "qwen2.5-coder-0.5b", "--mode",
+                           "single-shot", "--out", str(out)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    [rec] = _lines(out)
+    assert rec["task"] == "temp-daily-mean" and rec["error"] == ""
+    assert rec["tokens_in"] > 0 and rec["tokens_out"] > 0 and rec["wall_s"] > 0
+    assert rec["model_sha256"] and len(rec["cases"]) == 3
+    spec = load_spec(EXAMPLES / "temp-daily-mean" / "spec.yaml")
+    again = check_solution(spec, out / rec["run_dir"] / "solution.py", sandbox)
+    assert again.passed == rec["solved"]
+    assert [c.passed for c in again.cases] == [c["passed"] for c in rec["cases"]]
+    assert "# IoTBench report" in (out / "report.md").read_text()
+    assert (out / "report.html").read_text().rstrip().endswith("</html>")
+    assert json.loads((out / "bench.json").read_text())["config"]["model"] == \
+        "qwen2.5-coder-0.5b"
+
+
+# -- the CI validation recipe -------------------------------------------------------------------
+
+def _validate(solutions: str, junit: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "scripts/validate-generated-code.sh", "examples", solutions,
+                           str(junit)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.docker
+def test_validation_recipe_passes_right_programs_and_fails_wrong_ones(tmp_path,
+                                                                      sandbox) -> None:
+    good = _validate("examples/solutions", tmp_path / "good.xml")
+    assert good.returncode == 0, good.stdout[-2000:] + good.stderr
+    suites = ET.parse(tmp_path / "good.xml").getroot()
+    assert len(suites) == 6 and all(s.get("failures") == "0" for s in suites)
+    bad = _validate("examples/wrong", tmp_path / "bad.xml")
+    assert bad.returncode == 1, bad.stdout[-2000:] + bad.stderr
+    failures = ET.parse(tmp_path / "bad.xml").getroot().iter("failure")
+    assert {f.get("type") for f in failures} >= {"wrong_value"}
+
+
+def test_validation_recipe_refuses_bad_usage() -> None:
+    proc = subprocess.run(["bash", "scripts/validate-generated-code.sh", "examples"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr.startswith("usage:")
+
+
+def test_workflow_runs_the_recipe_and_keeps_the_junit_report() -> None:
+    wf = yaml.safe_load((ROOT / ".github/workflows/validate-generated-code.yml").read_text())
+    triggers = wf.get("on", wf.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert {"push", "pull_request"} <= set(triggers)
+    [job] = wf["jobs"].values()
+    steps = job["steps"]
+    uses = [s.get("uses", "").split("@")[0] for s in steps]
+    assert uses[:2] == ["actions/checkout", "actions/setup-python"]
+    runs = [s.get("run", "") for s in steps]
+    assert any("pip install ." in r for r in runs)
+    [validate] = [r for r in runs if "validate-generated-code.sh" in r]
+    assert "junit.xml" in validate and "agent check" not in validate  # the script does it
+    upload = steps[uses.index("actions/upload-artifact")]
+    assert upload["if"] == "always()" and upload["with"]["path"] == "junit.xml"
+    assert uses.index("actions/upload-artifact") > runs.index(validate)
