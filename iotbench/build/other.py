@@ -814,6 +814,171 @@ ALT["daphnet-resample-50hz"] = _alt_resample
 SLOPPY["daphnet-resample-50hz"] = _sloppy_resample_linear
 
 
+# --------------------------------------------------------------------------- power
+
+ACSF1_NOTE = ("channel 1 of the 4 channels ACSF1 interleaves per time step (samples 1, 5, 9, "
+              "...): the one that follows the appliance's load")
+
+
+def acsf1_load(x: np.ndarray) -> np.ndarray:
+    """The load channel of ACSF1 day records: every 4th value from index 1 (365 steps)."""
+    return np.asarray(x)[..., 1::4]
+
+
+@builder("power", "appliance-classify")
+def appliance_classify(src: Sources, w: Writer) -> dict[str, Any]:
+    xtr, ytr = src.acsf1("TRAIN")
+    xte, yte = src.acsf1("TEST")
+    ltr, lte = acsf1_load(xtr).astype(np.float32), acsf1_load(xte).astype(np.float32)
+    lp, yp = np.concatenate([ltr, lte]), ytr + yte
+    a, _ = stratified(ytr, 5, 41)
+    a_te, _ = stratified(yte, 5, 42)
+    b, _ = stratified(yte, 5, 43)
+    b_te, _ = stratified(ytr, 5, 44)
+    c, c_rest = stratified(yp, 6, 45)
+    c_te = np.sort(np.random.default_rng(46).choice(c_rest, 60, replace=False))
+    plan = [("train-file", ltr[a], [ytr[i] for i in a], lte[a_te], [yte[i] for i in a_te], False),
+            ("test-file", lte[b], [yte[i] for i in b], ltr[b_te], [ytr[i] for i in b_te], False),
+            ("pooled", lp[c], [yp[i] for i in c], lp[c_te], [yp[i] for i in c_te], True)]
+    cases = []
+    for name, x1, y1, x2, y2, hidden in plan:
+        args = {"train_days": w.npy(f"{name}-train.npy", x1),
+                "train_labels": w.json(f"{name}-train-labels.json", y1),
+                "test_days": w.npy(f"{name}-test.npy", x2)}
+        cases.append(case(name, args, w.json(f"{name}-test-labels.json", y2),
+                          {"metric": "accuracy", "min": 0.5}, hidden))
+    req = (
+        "A smart plug logs the load of whatever is plugged into it, 365 readings per\n"
+        "recording. The readings are normalised (z-scored), not watts. There are 10 kinds of\n"
+        "appliance, labelled '0'..'9' (phone charger, coffee machine, PC, fridge, hi-fi, lamp,\n"
+        "laptop, microwave, printer, TV; we don't know which code is which). Given labelled\n"
+        "recordings, tell which kind of appliance each new recording comes from. At least\n"
+        "half right (guessing gets 10%).\n"
+    )
+    return spec_dict(
+        "appliance-classify", "Which appliance is on the smart plug?", req,
+        "classify_appliance",
+        [("train_days", "ndarray", "labelled recordings, shape (n_train, 365)"),
+         ("train_labels", "list", "appliance code (str) of each training recording"),
+         ("test_days", "ndarray", "recordings to label, shape (n_test, 365)")],
+        ("list", "appliance code (str) per test recording"), cases,
+        tags("power", "medium", ["power"], ["activity"], "user"))
+
+
+def _alt_appliance(train_days: np.ndarray, train_labels: list[str],
+                   test_days: np.ndarray) -> list[str]:
+    """1-NN on the sorted readings (the day's level distribution), every 5th value."""
+    a = np.sort(np.asarray(train_days, dtype=float), axis=1)[:, ::5]
+    b = np.sort(np.asarray(test_days, dtype=float), axis=1)[:, ::5]
+    return zfeat_nn(a, list(train_labels), b)
+
+
+ALT["appliance-classify"] = _alt_appliance
+
+# (split, index) of ACSF1 days whose load switches on and off; the hidden ones included.
+EVENT_DAYS = [("day-a", "TRAIN", 28, False), ("day-b", "TRAIN", 81, False),
+              ("day-c", "TRAIN", 12, False), ("day-d", "TEST", 21, True),
+              ("day-e", "TEST", 73, True), ("day-f", "TEST", 58, True)]
+
+
+@builder("power", "power-switch-on-events")
+def power_switch_on(src: Sources, w: Writer) -> dict[str, Any]:
+    fn = ref("power", "power-switch-on-events", "switch_on_events")
+    cases = []
+    for name, split, i, hidden in EVENT_DAYS:
+        x = acsf1_load(src.acsf1(split)[0][i]).astype(np.float32)
+        ev = fn(x)
+        cases.append(case(name, {"load": w.npy(f"{name}.npy", x)},
+                          w.json(f"{name}-events.json", ev),
+                          {"metric": "events_f1", "tolerance": 1, "min": 0.9}, hidden))
+    req = (
+        "Detect when an appliance switches on from its load log (one reading per time step,\n"
+        "normalised units). Let lo and hi be the smallest and largest reading of the log.\n"
+        "The appliance is on from the first sample above lo + 0.3*(hi - lo) until the load\n"
+        "falls below lo + 0.1*(hi - lo); in between it keeps its state (so ripple while it\n"
+        "runs is not a new switch-on). It starts in the state its first sample implies (on\n"
+        "if that sample is above the on threshold), and that start is not an event. Return\n"
+        "the index of every off->on switch, ascending.\n"
+    )
+    return spec_dict(
+        "power-switch-on-events", "Appliance switch-on events with hysteresis", req,
+        "switch_on_events",
+        [("load", "ndarray", "load readings of one recording (normalised)")],
+        ("list", "sample indices where the appliance switches on"), cases,
+        tags("power", "medium", ["power"], ["onsets"], "precise"), timeout_s=10)
+
+
+def _alt_switch_on(load: np.ndarray) -> list[int]:
+    """Crossing lists: an upward crossing of the on level counts if the load went below the
+    off level since the last event."""
+    x = np.asarray(load, dtype=float)
+    lo, hi = x.min(), x.max()
+    above = np.flatnonzero(x > lo + 0.3 * (hi - lo))
+    below = np.flatnonzero(x < lo + 0.1 * (hi - lo))
+    out: list[int] = []
+    last = 0 if x[0] > lo + 0.3 * (hi - lo) else None
+    for i in above:
+        if i == 0:
+            continue
+        if last is None or np.any((below > last) & (below < i)):
+            out.append(int(i))
+            last = int(i)
+        else:
+            last = int(i)
+    return out
+
+
+def _sloppy_switch_on_single(load: np.ndarray) -> list[int]:
+    """One threshold, no hysteresis: ripple around it makes extra events."""
+    x = np.asarray(load, dtype=float)
+    on = x > x.min() + 0.3 * (x.max() - x.min())
+    return (np.flatnonzero(np.diff(on.astype(int)) == 1) + 1).tolist()
+
+
+ALT["power-switch-on-events"] = _alt_switch_on
+SLOPPY["power-switch-on-events"] = _sloppy_switch_on_single
+
+DUTY_DAYS = [("day-a", "TRAIN", 33, False), ("day-b", "TRAIN", 99, False),
+             ("day-c", "TEST", 2, True), ("day-d", "TEST", 83, True)]
+
+
+@builder("power", "power-duty-cycle")
+def power_duty_cycle(src: Sources, w: Writer) -> dict[str, Any]:
+    fn = ref("power", "power-duty-cycle", "duty_cycle")
+    cases = []
+    for name, split, i, hidden in DUTY_DAYS:
+        x = acsf1_load(src.acsf1(split)[0][i]).astype(np.float32)
+        cases.append(case(name, {"load": w.npy(f"{name}.npy", x)}, round(fn(x), 4),
+                          {"metric": "abs_error", "max": 0.03}, hidden))
+    req = (
+        "how much of the time was the thing on the smart plug actually running? the log is\n"
+        "normalised (not watts) and when it's idle it sits at its standby level (the lowest\n"
+        "readings). give me the fraction of readings where it's on (0..1).\n"
+    )
+    return spec_dict(
+        "power-duty-cycle", "Appliance duty cycle", req, "duty_cycle",
+        [("load", "ndarray", "load readings of one recording (normalised)")],
+        ("float", "fraction of readings with the appliance on, 0..1"), cases,
+        tags("power", "easy", ["power"], ["windowed-stats", "onsets"], "user"), timeout_s=10)
+
+
+def _alt_duty(load: np.ndarray) -> float:
+    """Robust levels (1st / 99.5th percentile) and a threshold at 20% of that span."""
+    x = np.asarray(load, dtype=float)
+    lo, hi = np.percentile(x, 1), np.percentile(x, 99.5)
+    return float(np.mean(x > lo + 0.2 * (hi - lo)))
+
+
+def _sloppy_duty_mean(load: np.ndarray) -> float:
+    """Percent instead of a fraction."""
+    x = np.asarray(load, dtype=float)
+    return float(100 * np.mean(x > x.min() + 0.1 * np.ptp(x)))
+
+
+ALT["power-duty-cycle"] = _alt_duty
+SLOPPY["power-duty-cycle"] = _sloppy_duty_mean
+
+
 # === builders end ===
 
 
