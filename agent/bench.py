@@ -318,27 +318,31 @@ class Progress:
         if skipped:
             print(f"[bench] resuming: {skipped}/{total} attempt(s) already in results.jsonl",
                   file=self.stream, flush=True)
+        if self.tty:
+            self._bar("eta -", "")
+
+    def _bar(self, eta: str, what: str) -> None:
+        width = 24
+        fill = round(width * self.done / max(self.total, 1))
+        print(f"\r[{'#' * fill}{'-' * (width - fill)}] {self.done}/{self.total} solved "
+              f"{self.solved}/{self.ran} {eta}  {what[:60]:<60}", end="", file=self.stream,
+              flush=True)
+        if self.done == self.total:
+            print(file=self.stream)
 
     def __call__(self, rec: dict[str, Any]) -> None:
         self.done += 1
         self.ran += 1
         self.solved += bool(rec["solved"])
         per = (time.monotonic() - self.start) / self.ran
-        eta = per * (self.total - self.done) / self.jobs
+        eta = f"eta {per * (self.total - self.done) / self.jobs:.0f} s"
         verdict = "ERROR" if rec["error"] else "solved" if rec["solved"] else "not solved"
         what = (f"{rec['task']} s{rec['sample']}: {verdict} ({rec['wall_s']:.0f} s, "
                 f"{rec['tokens_out']} tokens out)")
         if self.tty:
-            width = 24
-            fill = round(width * self.done / self.total)
-            bar = "#" * fill + "-" * (width - fill)
-            print(f"\r[{bar}] {self.done}/{self.total} solved {self.solved}/{self.ran} "
-                  f"eta {eta:.0f} s  {what[:60]:<60}", end="", file=self.stream, flush=True)
-            if self.done == self.total:
-                print(file=self.stream)
+            self._bar(eta, what)
         else:
-            print(f"[{self.done}/{self.total}] {what}; eta {eta:.0f} s", file=self.stream,
-                  flush=True)
+            print(f"[{self.done}/{self.total}] {what}; {eta}", file=self.stream, flush=True)
 
 
 # -- the command -----------------------------------------------------------------------------

@@ -177,12 +177,20 @@ def confusion(returned: Any, expected: list[Any]) -> dict[str, Any]:
     """Labels (expected first, then any others returned) and counts[true][predicted]."""
     got = [str(x) for x in returned] if isinstance(returned, list) else []
     truth = [str(x) for x in expected]
-    labels = sorted(set(truth)) + sorted(set(got) - set(truth))
+    labels = sorted(set(truth), key=_natural) + sorted(set(got) - set(truth), key=_natural)
     index = {lab: i for i, lab in enumerate(labels)}
     matrix = [[0] * len(labels) for _ in labels]
     for t, g in zip(truth, got, strict=False):
         matrix[index[t]][index[g]] += 1
     return {"labels": labels, "matrix": matrix}
+
+
+def _natural(label: str) -> tuple[int, float, str]:
+    """Numbers in numeric order ("2" before "10"), then words."""
+    try:
+        return 0, float(label), ""
+    except ValueError:
+        return 1, 0.0, label
 
 
 def event_excerpt(args: dict[str, Any], returned: Any, expected: list[Any], tolerance: float,
@@ -238,7 +246,7 @@ def collect_plots(records: list[dict[str, Any]], out: Path) -> tuple[list[dict],
     except GpiotError as exc:
         return [], f"plots skipped: {exc.line()}"
     try:
-        plots = [p for r in chosen.values() if (p := plot_data(r, out, sandbox))]
+        plots = [p for _, r in sorted(chosen.items()) if (p := plot_data(r, out, sandbox))]
     finally:
         sandbox.close()
     return plots, ""
