@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.configuration import MODES, RunConfig
-from agent.errors import EXIT_OK, BadInputError, GpiotError
+from agent.errors import EXIT_OK, BadInputError, GpiotError, InfraError
 from sandboxes import BACKENDS
 
 DEFAULT_TASKS = Path("iotbench/tasks")
@@ -146,11 +146,13 @@ def pin_config(out: Path, cfg: BenchConfig, tasks: list[Task]) -> None:
     if file.is_file():
         old = json.loads(file.read_text())["config"]
         diff = [k for k, v in asdict(cfg).items() if old.get(k) != v]
-        if diff:
+        if not diff:
+            return
+        if load_results(out):
             what = ", ".join(f"{k} {old.get(k)!r} -> {getattr(cfg, k)!r}" for k in diff)
             raise BadInputError(f"bench: {out} holds a bench with another configuration "
                                 f"({what}); use another --out or the same options")
-        return
+        # nothing was measured under the old one (say, a mistyped model name): replace it
     atomic_write(file, json.dumps({"config": asdict(cfg), "tasks": [t.id for t in tasks],
                                    "created": time.time()}, indent=2) + "\n")
 
@@ -291,9 +293,13 @@ def run_pool(cfg: BenchConfig, out: Path, todo: list[Job], n: int,
                 msg = done_q.get(timeout=1.0)
             except queue.Empty:
                 if not any(p.is_alive() for p in procs):
-                    break
+                    raise InfraError(f"bench: the workers died with {left} attempt(s) to go "
+                                     "(their errors are above); fix that and run the same "
+                                     "command again to finish") from None
                 continue
             if msg[0] == "fatal":
+                for p in procs:  # the others would go on with the queue for nothing
+                    p.terminate()
                 raise _WorkerFailed(msg[1], msg[2])
             on_done(msg[1])
             left -= 1

@@ -128,7 +128,10 @@ def test_discover_reads_tags_globs_and_refuses_bad_input(tmp_path) -> None:
 
 def test_a_different_configuration_into_the_same_out_is_refused(tmp_path) -> None:
     tasks = discover(EXAMPLES, "hrv-*")
-    pin_config(tmp_path, _cfg("hrv-*"), tasks)
+    pin_config(tmp_path, _cfg("hrv-*", model="typo"), tasks)
+    pin_config(tmp_path, _cfg("hrv-*"), tasks)  # nothing measured yet: the new one is taken
+    assert json.loads((tmp_path / "bench.json").read_text())["config"]["model"] != "typo"
+    append_result(tmp_path / "results.jsonl", {"task": "hrv-rmssd", "sample": 0, "error": ""})
     pin_config(tmp_path, _cfg("hrv-*"), tasks)  # the same one resumes
     with pytest.raises(BadInputError, match="mode 'single-shot' -> 'agent'"):
         pin_config(tmp_path, BenchConfig(tasks_dir=str(EXAMPLES), tasks="hrv-*"), tasks)
