@@ -33,7 +33,7 @@ import tempfile
 import wave
 import zipfile
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -992,7 +992,7 @@ def hourly(src: Sources, name: str) -> tuple[np.ndarray, np.ndarray]:
     as UTC, so every calendar day is 24 consecutive readings."""
     rows = src.vega(name)
     fmt = "%Y/%m/%d %H:%M:%S" if len(rows[0]["date"]) > 16 else "%Y/%m/%d %H:%M"
-    t = np.array([int(datetime.strptime(r["date"], fmt).replace(tzinfo=timezone.utc)
+    t = np.array([int(datetime.strptime(r["date"], fmt).replace(tzinfo=UTC)
                       .timestamp()) for r in rows], dtype=np.int64)
     return t, np.array([float(r["temp"]) for r in rows])
 
@@ -1052,13 +1052,13 @@ def temp_daily_stats_gaps(src: Sources, w: Writer) -> dict[str, Any]:
 def _alt_daily_stats(t: np.ndarray, temp: np.ndarray) -> list[list[float]]:
     groups: dict[str, list[float]] = {}
     for ti, v in zip(t, temp, strict=True):
-        key = datetime.fromtimestamp(int(ti), tz=timezone.utc).strftime("%Y-%m-%d")
+        key = datetime.fromtimestamp(int(ti), tz=UTC).strftime("%Y-%m-%d")
         groups.setdefault(key, []).append(float(v))
     out = []
     for key in sorted(groups):
         v = groups[key]
         if len(v) >= 18:
-            d0 = datetime.strptime(key, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp()
+            d0 = datetime.strptime(key, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
             out.append([d0, min(v), max(v), sum(v) / len(v)])
     return out
 
@@ -1433,6 +1433,254 @@ def _sloppy_decimation_first_fail(x: np.ndarray, max_error: float, k_max: int) -
 
 ALT["edge-max-decimation"] = _alt_max_decimation
 SLOPPY["edge-max-decimation"] = _sloppy_decimation_first_fail
+
+
+# --------------------------------------------------------------------------- audio
+# alsa-utils (GPL-2) and codec2-examples (LGPL-2.1): every trace is fetched at set-up.
+
+
+@builder("audio", "audio-rms-dbfs", gpl=True)
+def audio_rms_dbfs(src: Sources, w: Writer) -> dict[str, Any]:
+    fn = ref("audio", "audio-rms-dbfs", "rms_dbfs")
+    cases = []
+    for name, hidden in (("Front_Center", False), ("Noise", False), ("Rear_Left", True)):
+        x = src.alsa(name)
+        cases.append(case(name.lower().replace("_", "-"),
+                          {"samples": w.npy(f"{name}.npy", x), "fs": 48000.0},
+                          w.json(f"{name}-dbfs.json", [round(v, 3) for v in fn(x, 48000.0)]),
+                          {"metric": "allclose", "rtol": 0.0, "atol": 0.1}, hidden))
+    req = (
+        "Level meter for a 16-bit microphone stream (int16 samples, fs Hz): return the RMS\n"
+        "level of each complete, non-overlapping 20 ms frame in dBFS, i.e.\n"
+        "20*log10(rms / 32768) with 0 dBFS = full scale; report digital silence as -100\n"
+        "(floor every value at -100). Drop a partial last frame.\n"
+    )
+    return spec_dict(
+        "audio-rms-dbfs", "Frame RMS level in dBFS", req, "rms_dbfs",
+        [("samples", "ndarray", "int16 PCM samples, mono"), ("fs", "float", "sampling rate, Hz")],
+        ("list", "dBFS per 20-ms frame"), cases,
+        tags("audio", "easy", ["audio"], ["windowed-stats"], "precise"), timeout_s=10)
+
+
+def _alt_rms_dbfs(samples: np.ndarray, fs: float) -> list[float]:
+    x = np.asarray(samples, dtype=np.float64) / 32768.0
+    n = int(0.02 * fs)
+    out = []
+    for s in range(0, len(x) - n + 1, n):
+        ms = float(np.dot(x[s:s + n], x[s:s + n]) / n)
+        out.append(max(-100.0, 10 * np.log10(ms)) if ms > 0 else -100.0)
+    return out
+
+
+def _sloppy_rms_peak_ref(samples: np.ndarray, fs: float) -> list[float]:
+    """dB relative to the recording's own peak instead of full scale."""
+    x = np.asarray(samples, dtype=float)
+    n = int(0.02 * fs)
+    k = len(x) // n
+    rms = np.sqrt((x[:k * n].reshape(k, n) ** 2).mean(1))
+    with np.errstate(divide="ignore"):
+        return np.maximum(20 * np.log10(rms / np.abs(x).max()), -100).tolist()
+
+
+ALT["audio-rms-dbfs"] = _alt_rms_dbfs
+SLOPPY["audio-rms-dbfs"] = _sloppy_rms_peak_ref
+
+
+@builder("audio", "audio-zcr", gpl=True)
+def audio_zcr(src: Sources, w: Writer) -> dict[str, Any]:
+    fn = ref("audio", "audio-zcr", "zero_crossing_rate")
+    cases = []
+    for name, hidden in (("hts1a", False), ("forig", False), ("morig", True)):
+        x = src.codec2(name)
+        cases.append(case(name, {"samples": w.npy(f"{name}.npy", x), "fs": 8000.0},
+                          w.json(f"{name}-zcr.json", [round(v, 5) for v in fn(x, 8000.0)]),
+                          {"metric": "allclose", "rtol": 0.0, "atol": 0.01}, hidden))
+    req = (
+        "Zero-crossing rate of 8 kHz speech (int16) per complete, non-overlapping 25 ms\n"
+        "frame: the fraction of neighbouring sample pairs in the frame whose signs differ\n"
+        "(0 counts as positive). A value between 0 and 1 per frame.\n"
+    )
+    return spec_dict(
+        "audio-zcr", "Zero-crossing rate per frame", req, "zero_crossing_rate",
+        [("samples", "ndarray", "int16 PCM samples, mono"), ("fs", "float", "sampling rate, Hz")],
+        ("list", "zero-crossing rate per 25-ms frame, 0..1"), cases,
+        tags("audio", "easy", ["audio"], ["spectral", "windowed-stats"], "precise"),
+        timeout_s=10)
+
+
+def _alt_zcr(samples: np.ndarray, fs: float) -> list[float]:
+    x = np.asarray(samples, dtype=float)
+    n = int(0.025 * fs)
+    k = len(x) // n
+    s = np.signbit(x[:k * n].reshape(k, n))
+    return (np.abs(np.diff(s.astype(int), axis=1)).sum(1) / n).tolist()
+
+
+def _sloppy_zcr_per_second(samples: np.ndarray, fs: float) -> list[float]:
+    """Crossings per second instead of a fraction."""
+    return [v * fs for v in _alt_zcr(samples, fs)]
+
+
+ALT["audio-zcr"] = _alt_zcr
+SLOPPY["audio-zcr"] = _sloppy_zcr_per_second
+
+
+def _alt_word_onsets(samples: np.ndarray, fs: float) -> list[float]:
+    """Hilbert envelope (20-ms moving average) above 5% of its maximum; same bridging."""
+    x = np.asarray(samples, dtype=float)
+    env = np.abs(signal.hilbert(x - x.mean()))
+    m = int(0.02 * fs)
+    env = np.convolve(env, np.ones(m) / m, "same")
+    on = env > 0.05 * env.max()
+    edges = np.flatnonzero(np.diff(np.r_[0, on.astype(int), 0]))
+    merged: list[list[int]] = []
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        if merged and a - merged[-1][1] < 0.15 * fs:
+            merged[-1][1] = int(b)
+        else:
+            merged.append([int(a), int(b)])
+    return [round(a / fs, 3) for a, b in merged if b - a >= 0.06 * fs]
+
+
+def _sloppy_onsets_no_bridge(samples: np.ndarray, fs: float) -> list[float]:
+    """Every rise of the 10-ms energy above the threshold, pauses inside words included."""
+    x = np.asarray(samples, dtype=float)
+    n = int(0.01 * fs)
+    k = len(x) // n
+    e = 10 * np.log10((x[:k * n].reshape(k, n) ** 2).mean(1) + 1e-9)
+    on = e > e.max() - 30
+    return [round(i * n / fs, 3) for i in np.flatnonzero(np.diff(np.r_[0, on.astype(int)]) == 1)]
+
+
+WORD_FILES = [("Front_Center", False), ("Side_Left", False), ("Rear_Right", True),
+              ("Front_Right", True)]
+
+
+@builder("audio", "audio-word-onsets", gpl=True)
+def audio_word_onsets(src: Sources, w: Writer) -> dict[str, Any]:
+    fn = ref("audio", "audio-word-onsets", "word_onsets")
+    cases = []
+    for name, hidden in WORD_FILES:
+        x = src.alsa(name)
+        a, b = fn(x, 48000.0), _alt_word_onsets(x, 48000.0)
+        if len(a) != len(b) or max(abs(p - q) for p, q in zip(a, b, strict=True)) > 0.03:
+            raise RuntimeError(f"{name}: word onset detectors disagree: {a} vs {b}")
+        truth = [round((p + q) / 2, 3) for p, q in zip(a, b, strict=True)]
+        cases.append(case(name.lower().replace("_", "-"),
+                          {"samples": w.npy(f"{name}.npy", x), "fs": 48000.0},
+                          w.json(f"{name}-onsets.json", truth),
+                          {"metric": "events_f1", "tolerance": 0.05, "min": 0.99}, hidden))
+    req = (
+        "A voice prompt recording (int16, fs Hz) says a couple of words with short pauses.\n"
+        "Give me the start time of each word in seconds. Quiet gaps inside a word (stop\n"
+        "consonants, < 150 ms) are not word boundaries, and clicks shorter than 60 ms are\n"
+        "not words. Within 50 ms.\n"
+    )
+    return spec_dict(
+        "audio-word-onsets", "Word onsets in a voice prompt", req, "word_onsets",
+        [("samples", "ndarray", "int16 PCM samples, mono"), ("fs", "float", "sampling rate, Hz")],
+        ("list", "word start times in seconds, ascending"), cases,
+        tags("audio", "medium", ["audio"], ["onsets"], "user"), timeout_s=10)
+
+
+ALT["audio-word-onsets"] = _alt_word_onsets
+SLOPPY["audio-word-onsets"] = _sloppy_onsets_no_bridge
+
+
+def _alt_pitch(samples: np.ndarray, fs: float) -> float:
+    """Cepstral pitch (Hamming window, 1024-point FFT) over frames within 20 dB of the
+    loudest, median."""
+    x = np.asarray(samples, dtype=float)
+    n, hop = int(0.04 * fs), int(0.01 * fs)
+    frames = [x[s:s + n] for s in range(0, len(x) - n + 1, hop)]
+    en = np.array([np.mean(f ** 2) for f in frames])
+    lo, hi = int(fs / 400), int(fs / 60)
+    out = []
+    for f, e in zip(frames, en, strict=True):
+        if e < en.max() / 100:
+            continue
+        c = np.fft.irfft(np.log(np.abs(np.fft.rfft(f * np.hamming(n), 1024)) + 1e-9))
+        out.append(fs / (lo + int(np.argmax(c[lo:hi]))))
+    return float(np.median(out))
+
+
+def _sloppy_pitch_spectral_peak(samples: np.ndarray, fs: float) -> float:
+    """The strongest spectral peak (a harmonic or formant), not F0."""
+    x = np.asarray(samples, dtype=float)
+    f, p = signal.welch(x, fs, nperseg=1024)
+    return float(f[np.argmax(p)])
+
+
+PITCH_FILES = [("forig", False), ("morig", False), ("hts2a", True), ("big_dog", True),
+               ("cross", True)]
+
+
+@builder("audio", "audio-pitch-median", gpl=True)
+def audio_pitch_median(src: Sources, w: Writer) -> dict[str, Any]:
+    fn = ref("audio", "audio-pitch-median", "median_pitch")
+    cases = []
+    for name, hidden in PITCH_FILES:
+        x = src.codec2(name)
+        a, b = fn(x, 8000.0), _alt_pitch(x, 8000.0)
+        if abs(a - b) > 0.05 * a:
+            raise RuntimeError(f"{name}: pitch estimators disagree: {a:.1f} vs {b:.1f}")
+        cases.append(case(name.replace("_", "-"),
+                          {"samples": w.npy(f"{name}.npy", x), "fs": 8000.0},
+                          round((a + b) / 2, 1), {"metric": "rel_error", "max": 0.1}, hidden))
+    req = (
+        "What's the typical voice pitch of the speaker in this 8 kHz recording? I want the\n"
+        "median fundamental frequency (F0) in Hz over the voiced parts (ignore silence and\n"
+        "unvoiced sounds). Within 10%.\n"
+    )
+    return spec_dict(
+        "audio-pitch-median", "Median voice pitch (F0)", req, "median_pitch",
+        [("samples", "ndarray", "int16 PCM speech, mono"), ("fs", "float", "sampling rate, Hz")],
+        ("float", "median F0 in Hz"), cases,
+        tags("audio", "hard", ["audio"], ["spectral", "peaks"], "user"), timeout_s=20)
+
+
+ALT["audio-pitch-median"] = _alt_pitch
+SLOPPY["audio-pitch-median"] = _sloppy_pitch_spectral_peak
+AUDIO_RS_TOL = 0.02  # allclose atol as a fraction of int16 full scale
+
+
+@builder("audio", "audio-resample-16k", gpl=True)
+def audio_resample_16k(src: Sources, w: Writer) -> dict[str, Any]:
+    fn = ref("audio", "audio-resample-16k", "to_16k")
+    cases = []
+    for name, hidden in (("Front_Left", False), ("Noise", False), ("Rear_Right", True)):
+        x = src.alsa(name)
+        cases.append(case(name.lower().replace("_", "-"),
+                          {"samples": w.npy(f"{name}.npy", x), "fs": 48000.0},
+                          w.npy(f"{name}-16k.npy", np.asarray(fn(x, 48000.0), np.float32)),
+                          {"metric": "allclose", "rtol": 0.0,
+                           "atol": round(AUDIO_RS_TOL * 32768)}, hidden))
+    req = (
+        "Our keyword spotter wants 16 kHz audio but the mic delivers 48 kHz int16. Convert\n"
+        "it to 16 kHz (same scale, float output is fine; len(samples) / 3 samples) without\n"
+        "aliasing: anything above 8 kHz must be filtered out first.\n"
+    )
+    return spec_dict(
+        "audio-resample-16k", "Resample audio 48 kHz -> 16 kHz", req, "to_16k",
+        [("samples", "ndarray", "int16 PCM samples at 48 kHz"), ("fs", "float", "input rate")],
+        ("ndarray", "samples at 16 kHz"), cases,
+        tags("audio", "medium", ["audio"], ["resampling", "filtering"], "user"))
+
+
+def _alt_resample_16k(samples: np.ndarray, fs: float) -> list[float]:
+    """Zero-phase 8th-order Butterworth at 7.2 kHz, then every third sample."""
+    x = np.asarray(samples, dtype=float)
+    sos = signal.butter(8, 7200, fs=fs, output="sos")
+    return signal.sosfiltfilt(sos, x)[::3].tolist()
+
+
+def _sloppy_resample_16k(samples: np.ndarray, fs: float) -> list[float]:
+    """Every third sample, no filter."""
+    return np.asarray(samples, dtype=float)[::3].tolist()
+
+
+ALT["audio-resample-16k"] = _alt_resample_16k
+SLOPPY["audio-resample-16k"] = _sloppy_resample_16k
 
 
 # === builders end ===

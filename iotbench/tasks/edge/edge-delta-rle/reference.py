@@ -9,7 +9,7 @@ def encode(samples):
         return []
     out = [xs[0]]
     prev, run = None, 0
-    for a, b in zip(xs, xs[1:]):
+    for a, b in zip(xs, xs[1:], strict=False):
         d = b - a
         if d == prev:
             run += 1
