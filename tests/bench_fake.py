@@ -7,6 +7,7 @@ Run as a script it is `python -m agent bench` with this model, for tests that ki
   BENCH_FAKE_WRONG=id,id     tasks answered with the wrong solution
   BENCH_FAKE_HANG=id         this task's model call touches BENCH_FAKE_MARK and never returns
   BENCH_FAKE_CALLS=file      append the task id of every model call to this file
+  BENCH_FAKE_LOAD=bad|crash  loading fails: a bad-input error (exit 2), or a crash
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from agent.errors import BadInputError  # noqa: E402
 from agent.models.base import ChatModel, Completion  # noqa: E402
 from agent.spec import load_spec  # noqa: E402
 
@@ -38,9 +40,9 @@ class FakeModel(ChatModel):
     sha256 = None
 
     def __init__(self, wrong: set[str] | None = None, wrong_if=None,  # noqa: ANN001
-                 hang: str = "", mark: str = "", calls: str = "") -> None:
+                 hang: str = "", mark: str = "", calls: str = "", raises: str = "") -> None:
         self.functions = _functions()
-        self.wrong, self.wrong_if = wrong or set(), wrong_if
+        self.wrong, self.wrong_if, self.raises = wrong or set(), wrong_if, raises
         self.hang, self.mark, self.calls = hang, mark, calls
         self.temperatures: list[float] = []
 
@@ -51,6 +53,8 @@ class FakeModel(ChatModel):
         if self.calls:
             with open(self.calls, "a") as f:
                 f.write(task + "\n")
+        if task == self.raises:
+            raise RuntimeError(f"backend fell over on {task}")
         if task == self.hang:
             Path(self.mark).touch()
             while True:
@@ -65,6 +69,10 @@ class FakeModel(ChatModel):
 def load_from_env(cfg: object) -> FakeModel:
     """The bench loader for subprocess tests (module level, so spawned workers import it)."""
     env = os.environ.get
+    if env("BENCH_FAKE_LOAD") == "bad":
+        raise BadInputError("fake: no such model")
+    if env("BENCH_FAKE_LOAD") == "crash":
+        raise RuntimeError("fake: the backend crashed while loading")
     return FakeModel(wrong=set(filter(None, env("BENCH_FAKE_WRONG", "").split(","))),
                      hang=env("BENCH_FAKE_HANG", ""), mark=env("BENCH_FAKE_MARK", ""),
                      calls=env("BENCH_FAKE_CALLS", ""))

@@ -221,6 +221,36 @@ def test_samples_give_pass_at_k_with_distinct_seeds(tmp_path, sandbox) -> None:
     assert "pass@1 50.0%, pass@2 83.3%, pass@3 100.0%, pass@4 100.0%" in md
 
 
+@pytest.mark.docker
+def test_a_run_that_raises_is_recorded_and_retried_on_the_next_run(tmp_path, sandbox) -> None:
+    out = tmp_path / "out"
+    cfg = _cfg("temp-*")
+    assert run_bench(cfg, out, load=lambda c: FakeModel(raises="temp-daily-mean")) == 0
+    recs = {r["task"]: r for r in _lines(out)}
+    assert recs["temp-daily-mean"]["error"] == "RuntimeError: backend fell over on " \
+                                               "temp-daily-mean"
+    assert recs["temp-hot-days"]["solved"] and not recs["temp-daily-mean"]["solved"]
+    assert "temp-daily-mean s0: RuntimeError" in (out / "report.md").read_text()
+    fake = FakeModel()
+    assert run_bench(cfg, out, load=lambda c: fake) == 0
+    assert [r["task"] for r in _lines(out)] == ["temp-daily-mean", "temp-hot-days",
+                                                "temp-daily-mean"]
+    assert {r["task"] for r in load_results(out) if r["solved"]} == {"temp-daily-mean",
+                                                                      "temp-hot-days"}
+    assert "## Errors" not in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize(("how", "code", "says"), [
+    ("bad", 2, "error: fake: no such model"),
+    ("crash", 3, "error: bench: the workers died with 2 attempt(s) to go")])
+def test_workers_that_cannot_load_end_the_bench_with_one_line(tmp_path, how, code,
+                                                              says) -> None:
+    proc = _fake_bench(tmp_path / "out", {"BENCH_FAKE_LOAD": how}, "--tasks", "temp-*",
+                       "--jobs", "2")
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == code and err.splitlines()[-1].startswith(says), err
+
+
 def _fake_bench(out: Path, env: dict, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(FAKE), str(EXAMPLES), "--mode", "single-shot",
                              "--out", str(out), *args], cwd=ROOT, env={**os.environ, **env},
