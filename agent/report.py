@@ -193,10 +193,17 @@ def _natural(label: str) -> tuple[int, float, str]:
         return 1, 0.0, label
 
 
+RATE_ARGS = ("fs", "sr", "rate", "sample_rate", "sampling_rate")
+
+
 def event_excerpt(args: dict[str, Any], returned: Any, expected: list[Any], tolerance: float,
-                  n_events: int = 8, max_len: int = 6000) -> dict[str, Any]:
+                  n_events: int = 8, max_len: int = 200_000) -> dict[str, Any]:
     """The window of n_events reference events where the program errs most (missed plus
-    spurious events, matched as the events_f1 metric matches them), with the signal."""
+    spurious events, matched as the events_f1 metric matches them), with the signal.
+
+    Events are sample indices, or times when they are fractional and the function takes a
+    sampling rate (fs); the signal is the first 1-D numeric argument long enough.
+    """
     from agent.checks import match_events
 
     ref = np.sort(np.asarray(expected, dtype=float).ravel())
@@ -218,15 +225,34 @@ def event_excerpt(args: dict[str, Any], returned: Any, expected: list[Any], tole
                    for i in range(max(1, len(marks) - n_events + 1))]
         lo, hi = max(windows, key=lambda w: (np.sum((wrong >= w[0]) & (wrong <= w[1])),
                                              -w[0]))
+    rate = next((float(args[k]) for k in RATE_ARGS
+                 if isinstance(args.get(k), (int, float)) and args[k] > 0), None)
+    scale = rate if rate and np.any(marks != np.round(marks)) else 1.0  # samples per unit
     signal = next((np.asarray(v, dtype=float) for v in args.values()
                    if isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "fiu"
-                   and len(v) > hi), None)
+                   and len(v) > hi * scale), None)
+    points = None
     if signal is not None:
-        hi = min(hi, lo + max_len)
-    return {"start": lo, "end": hi,
-            "signal": None if signal is None else signal[int(lo):int(hi) + 1].tolist(),
-            "detected": [float(x) for x in found if lo <= x <= hi],
+        hi = min(hi, lo + max_len / scale)
+        first = int(lo * scale)
+        points = [[(first + i) / scale, v]
+                  for i, v in _decimate(signal[first:int(hi * scale) + 1])]
+    return {"start": lo, "end": hi, "unit": "samples" if scale == 1 else "s",
+            "signal": points, "detected": [float(x) for x in found if lo <= x <= hi],
             "reference": [float(x) for x in ref if lo <= x <= hi]}
+
+
+def _decimate(y: np.ndarray, buckets: int = 750) -> list[tuple[int, float]]:
+    """(index, value) points; a long signal keeps each bucket's min and max, so peaks stay."""
+    y = np.where(np.isfinite(y), y, np.nanmedian(y) if np.isfinite(y).any() else 0.0)
+    if len(y) <= 2 * buckets:
+        return [(i, float(v)) for i, v in enumerate(y)]
+    out: list[tuple[int, float]] = []
+    edges = np.linspace(0, len(y), buckets + 1).astype(int)
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        i, j = sorted((a + int(np.argmin(y[a:b])), a + int(np.argmax(y[a:b]))))
+        out += [(i, float(y[i])), (j, float(y[j]))]
+    return out
 
 
 def collect_plots(records: list[dict[str, Any]], out: Path) -> tuple[list[dict], str]:
@@ -264,15 +290,12 @@ def svg_events(p: dict[str, Any], width: int = 760, height: int = 200) -> str:
     sx = lambda x: 40 + (x - lo) / (hi - lo) * (width - 50)  # noqa: E731
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'class="events">', f'<rect width="{width}" height="{height}" fill="#fff"/>']
-    sig = p.get("signal")
-    if sig:
-        y = np.asarray(sig, dtype=float)
-        y = np.where(np.isfinite(y), y, np.nanmedian(y) if np.isfinite(y).any() else 0)
-        step = max(1, len(y) // 1500)
-        ymin, ymax = float(y.min()), float(y.max()) or 1.0
+    if p["signal"]:
+        ys = [v for _, v in p["signal"]]
+        ymin, ymax = min(ys), max(ys)
         span = (ymax - ymin) or 1.0
-        pts = " ".join(f"{sx(lo + i):.1f},{30 + (ymax - v) / span * (height - 70):.1f}"
-                       for i, v in list(enumerate(y))[::step])
+        pts = " ".join(f"{sx(x):.1f},{30 + (ymax - v) / span * (height - 70):.1f}"
+                       for x, v in p["signal"])
         parts.append(f'<polyline fill="none" stroke="#555" stroke-width="0.8" points="{pts}"/>')
     for x in p["reference"]:
         parts.append(f'<line class="ref" x1="{sx(x):.1f}" x2="{sx(x):.1f}" y1="8" y2="24" '
@@ -280,7 +303,7 @@ def svg_events(p: dict[str, Any], width: int = 760, height: int = 200) -> str:
     for x in p["detected"]:
         parts.append(f'<circle class="det" cx="{sx(x):.1f}" cy="{height - 28}" r="4" '
                      'fill="#d73027"/>')
-    parts.append(f'<text x="40" y="{height - 6}" font-size="11">samples {lo:.0f}-{hi:.0f}: '
+    parts.append(f'<text x="40" y="{height - 6}" font-size="11">{lo:.4g}-{hi:.4g} {p["unit"]}: '
                  f'<tspan fill="#1a9850">| reference ({len(p["reference"])})</tspan>  '
                  f'<tspan fill="#d73027">&#9679; detected ({len(p["detected"])})</tspan></text>')
     return "\n".join([*parts, "</svg>"])

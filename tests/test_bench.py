@@ -159,6 +159,15 @@ def test_plot_data_shows_where_a_program_errs() -> None:
     # a program that misses the last two beats: the excerpt goes where they are missed
     bad = event_excerpt({"x": np.zeros(1000)}, [100, 200], ref, tolerance=5, n_events=2)
     assert bad["reference"] == [300.0, 400.0] and bad["detected"] == []
+    # onsets in seconds with a sampling rate: the signal is placed in seconds, and a long
+    # one is cut to min/max pairs that keep its peaks
+    tone = np.zeros(48000)
+    tone[24000] = 5.0
+    sec = event_excerpt({"samples": tone, "fs": 48000.0}, [0.2, 0.5], [0.2, 0.5],
+                        tolerance=0.05)
+    assert sec["unit"] == "s" and sec["start"] == pytest.approx(0.05)
+    xs, ys = zip(*sec["signal"], strict=True)
+    assert len(xs) <= 1500 and max(ys) == 5.0 and xs[ys.index(5.0)] == 0.5
     right = confusion(["a", "b", "b"], ["a", "b", "b"])
     assert right == {"labels": ["a", "b"], "matrix": [[1, 0], [0, 2]]}
     wrong = confusion(["b", "b", "z"], ["a", "b", "b"])
