@@ -23,6 +23,7 @@ from agent.spec import Spec, load_spec
 from sandboxes.harness import to_plain
 
 ARRAY_REPS = ("npy", "json", "csv")  # ndarray (.npy), list (.json), ndarray (.csv column)
+RETRIES = 8  # redraws of a degenerate variant
 LONG_EXPECT = 24  # expected lists longer than this go to a .json trace, not the YAML
 
 
@@ -95,12 +96,21 @@ class Generator:
         raise NotImplementedError
 
     def make(self, seed: int, index: int, root: Path) -> Task:
-        """Draft variant `index`, write it under root/<name>/<variant>/ and load it."""
+        """Draft variant `index`, write it under root/<name>/<variant>/ and load it.
+
+        A draft whose cases all expect the same output is redrawn (up to RETRIES times):
+        a constant function would pass it, so it teaches nothing and checks nothing."""
         variant = f"s{seed}-{index:04d}"
-        d = self.draft(self.rng(seed, index))
         spec_id = f"{self.name}-{variant}"
-        path = write_task(d, spec_id, root / self.name / variant)
-        return Task(self.name, variant, d, load_spec(path), path)
+        for attempt in range(RETRIES):
+            rng = self.rng(seed, index) if attempt == 0 else np.random.default_rng(
+                [seed, zlib.crc32(self.name.encode()), index, attempt])
+            d = self.draft(rng)
+            path = write_task(d, spec_id, root / self.name / variant)
+            spec = load_spec(path)
+            if len({json.dumps(c.expect) for c in spec.cases}) > 1:
+                break
+        return Task(self.name, variant, d, spec, path)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -156,6 +166,9 @@ def write_task(d: Draft, spec_id: str, where: Path) -> Path:
     """Write spec.yaml + traces/ for a draft; `expect` comes from running the reference on
     exactly the values the spec loader will hand the solution."""
     traces = where / "traces"
+    if traces.is_dir():  # a redraw replaces the previous attempt's files
+        for old in traces.iterdir():
+            old.unlink()
     traces.mkdir(parents=True, exist_ok=True)
     first = d.cases[0].args
     fn = {"name": d.function["name"], "returns": d.function["returns"], "args": [
