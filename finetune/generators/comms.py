@@ -267,6 +267,9 @@ $tail''', period=float(period), to_ms=to_ms, unit=unit, fn=fn_name, tail=tail)
         if out == "gaps":
             mutants.append(Mutant("wrap-around", "np.diff(t)", "t - np.roll(t, 1)",
                                   "np.roll wraps the last sample around; use np.diff."))
+            mutants.append(Mutant("wrong-threshold", "d > 1.5 * PERIOD_MS", "d > PERIOD_MS",
+                                  "A gap is an interval longer than 1.5 x the period; jitter "
+                                  "alone makes many intervals slightly longer than one."))
         return Draft(
             title="Gaps in a data logger's timestamps", requirement=req,
             function={"name": fn_name, "returns": {"type": "float" if out == "rate" else "int",
