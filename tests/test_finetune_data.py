@@ -263,6 +263,7 @@ def test_decontamination_flags_a_copied_reference_not_a_clean_one(tmp_path: Path
     rep = decontaminate.report([ex(ref), ex(clean), ex(renamed), ex(clean, spec_req)])
     flagged = {r["index"] for r in rep["flagged"]}
     assert 0 in flagged and 1 not in flagged
+    assert 2 in flagged  # renamed function and argument: the rest of the structure stays
     assert rep["flagged"][0]["code_ref"] == "examples/solutions/hrv-rmssd.py"
     assert 3 in flagged  # an IoTBench/example requirement in the prompt
     assert not rep["clean"]

@@ -18,6 +18,7 @@ from finetune.data import prompts as P
 from finetune.generators.base import Task, apply_mutant
 from sandboxes.base import Sandbox
 
+IMPORT_SHARE = 0.15
 PLAN_EVERY = 3  # every third code example carries the decomposition as its plan
 
 
@@ -65,6 +66,11 @@ def task_examples(task: Task, sandbox: Sandbox, index: int, max_mutants: int = 2
         P.answer(d.doc, d.reference), task.task_id))
     rng = task_generator_rng(task, index)
     order = [int(i) for i in rng.permutation(len(d.mutants))]
+    # A missing import is the easiest fault (lint names it); keep it to about one repair
+    # example in IMPORT_SHARE so the semantic faults dominate.
+    late = [i for i in order if d.mutants[i].fault == "missing-import"]
+    if rng.random() >= IMPORT_SHARE:
+        order = [i for i in order if i not in late] + late
     kept = 0
     for i in order:
         if kept >= max_mutants:
