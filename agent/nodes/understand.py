@@ -45,12 +45,23 @@ def _describe(value: Any, rate: float | None) -> str:
             parts.append(f"first values {value.ravel()[:6].tolist()}")
         return "; ".join(parts)
     if isinstance(value, list):
-        head = ", ".join(repr(x) for x in value[:6])
-        labels = sorted({str(x) for x in value})
-        extra = f"; distinct values {labels[:8]}" if len(labels) <= 8 else ""
+        head = ", ".join(_short(x) for x in value[:6])
+        scalars = all(not isinstance(x, list | dict) for x in value)
+        labels = sorted({str(x) for x in value}) if scalars else []
+        extra = f"; distinct values {labels[:8]}" if scalars and len(labels) <= 8 else ""
         return f"list of {len(value)} [{head}{', ...' if len(value) > 6 else ''}]{extra}"
+    return _short(value, 120)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """One element, never the whole of a nested recording (a list of lists can be MBs)."""
+    if isinstance(value, list) and value and isinstance(value[0], int | float):
+        head = ", ".join(f"{x:.4g}" if isinstance(x, float) else repr(x) for x in value[:3])
+        return f"<list of {len(value)} numbers [{head}, ...]>"
+    if isinstance(value, list):
+        return f"<list of {len(value)}>"
     text = repr(value)
-    return text if len(text) < 120 else text[:117] + "..."
+    return text if len(text) < limit else text[: limit - 3] + "..."
 
 
 def trace_cards(spec: Spec) -> str:
