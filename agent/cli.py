@@ -63,6 +63,7 @@ def _register_more(sub: argparse._SubParsersAction) -> None:
     run.register(sub)
     models_cli.register(sub)
     bench.register(sub)
+    __import__("finetune.cli").cli.register(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
