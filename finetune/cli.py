@@ -19,6 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                     "metrics.jsonl, loss.svg and train_report.json into the config's output.")
     p.add_argument("config", help="training config (YAML), e.g. finetune/configs/cpu-smoke.yaml")
     p.add_argument("--output", help="output directory (overrides the config's `output`)")
+    p.add_argument("--base", help="base model: registered name, .gguf or HF dir (overrides)")
     p.add_argument("--max-steps", type=int, help="stop after this many optimizer steps")
     p.add_argument("--data", action="append",
                    help="JSONL file or glob (repeatable; replaces the config's `data`)")
@@ -35,6 +36,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     overrides: dict = {}
     if args.output:
         overrides["output"] = args.output
+    if args.base:
+        overrides["base"] = args.base
     if args.max_steps is not None:
         overrides["max_steps"] = args.max_steps
     if args.data:
@@ -45,3 +48,22 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     train(cfg, log=lambda line: print(line, file=sys.stderr, flush=True))
     print(cfg.output)
     return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m finetune.cli CONFIG`: the same command without the agent's CLI imports
+    (langgraph, docker), for machines that only train, such as the lent GPU."""
+    from agent.errors import GpiotError
+
+    parser = argparse.ArgumentParser(prog="python -m finetune.cli")
+    register(parser.add_subparsers(dest="command", required=True))
+    try:
+        args = parser.parse_args(["finetune", *(sys.argv[1:] if argv is None else argv)])
+        return int(args.func(args))
+    except GpiotError as exc:
+        print(f"error: {exc.line()}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
