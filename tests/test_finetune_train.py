@@ -172,6 +172,27 @@ def test_loss_only_on_assistant_tokens(tiny_tok):
     assert cut.truncated and all(lab == ft.IGNORE for lab in cut.labels)
 
 
+def test_chunked_loss_equals_the_plain_loss_and_its_gradients(tiny_tok):
+    model = tiny_model(len(tiny_tok))
+    exs = [ft.encode(tiny_tok, _example("code", i)["messages"], 128) for i in range(2)]
+    batch = ft.collate(exs, tiny_tok.pad_token_id, "cpu")
+    results = []
+    for chunk in (7, 10_000):
+        model.zero_grad()
+        total, n = ft.lm_loss(model, batch, chunk)
+        total.backward()
+        results.append((float(total), n, model.lm_head.weight.grad.clone()))
+    (a, na, ga), (b, nb, gb) = results
+    assert na == nb == sum(lab != ft.IGNORE for e in exs for lab in e.labels[1:]) > 7
+    assert a == pytest.approx(b, rel=1e-5) and torch.allclose(ga, gb, atol=1e-6)
+    # labels are next tokens: the loss of labelled positions only, not of the prompt
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    full = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]),
+                                             batch["labels"][:, 1:].reshape(-1),
+                                             ignore_index=ft.IGNORE, reduction="sum")
+    assert float(full) == pytest.approx(a, rel=1e-4)
+
+
 # -- PECT algebra on a tiny model ---------------------------------------------------------
 
 
@@ -301,7 +322,8 @@ def test_pect_training_co_tunes_the_shared_path_from_both_roles(tiny_tok, fixtur
 
 def test_lora_training_writes_peft_adapter_metrics_and_report(tiny_tok, fixture_data, tmp_path):
     cfg = ft.load_config(write_config(tmp_path, [str(fixture_data / "code.jsonl")],
-                                      save_dtype="bfloat16", max_steps=4, lr=2e-2))
+                                      save_dtype="bfloat16", max_steps=4, lr=2e-2,
+                                      gradient_checkpointing=True, loss_chunk=8))
     report = ft.train(cfg, model=tiny_model(len(tiny_tok)), tokenizer=tiny_tok,
                       log=lambda _: None)
     out = Path(cfg.output)
@@ -371,7 +393,8 @@ def smoke_run(tmp_path_factory) -> Path:
     fetch.pull("qwen2.5-coder-0.5b", progress=False)
     out = tmp_path_factory.mktemp("smoke")
     config = ROOT / "finetune" / "configs" / "cpu-smoke.yaml"
-    assert run_cli(["finetune", str(config), "--output", str(out)]) == 0
+    data = ROOT / "finetune" / "data" / "sample" / "decompose.jsonl"
+    assert run_cli(["finetune", str(config), "--output", str(out), "--data", str(data)]) == 0
     return out
 
 
