@@ -385,7 +385,7 @@ def run_bench(cfg: BenchConfig, out: Path, *, jobs: int = 1,
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `bench` and `bench-report`."""
     b = sub.add_parser("bench", help="run the agent over a directory of task specs (IoTBench) "
-                                     "and report solved %, pass@k, tokens and wall time")
+                                     "and report solved %%, pass@k, tokens and wall time")
     b.add_argument("dir", type=Path, nargs="?", default=DEFAULT_TASKS,
                    help="directory searched for spec.yaml files (default: iotbench/tasks)")
     b.add_argument("--model", default=RunConfig.model, help="registered name, .gguf or HF dir")

@@ -4,6 +4,7 @@ per-case lines, JSON and JUnit reports, and no container left behind."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
@@ -86,3 +87,26 @@ def test_console_entry_point_runs_as_python_m_agent(sandbox) -> None:
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "hrv-rmssd: PASS (4/4 cases)"
+
+
+def _subcommands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list:
+    """Every command path of the CLI, nested ones included."""
+    found = [prefix]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                found += _subcommands(child, prefix + (name,))
+    return found
+
+
+def test_every_help_text_renders(capsys) -> None:
+    """argparse formats help lazily: a stray '%' in one help string crashed `gpiot --help`."""
+    from agent.cli import build_parser
+
+    paths = _subcommands(build_parser())
+    assert ("bench",) in paths and ("sandbox", "build") in paths
+    for path in paths:
+        with pytest.raises(SystemExit) as exc:
+            build_parser().parse_args([*path, "--help"])
+        assert exc.value.code == 0, path
+        assert "usage:" in capsys.readouterr().out
