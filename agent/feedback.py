@@ -53,6 +53,11 @@ _ERROR_HINTS: list[tuple[str, str]] = [
      "at the edges of the signal"),
     (r"ZeroDivisionError|division by zero", "division by zero: check for empty arrays or "
      "zero counts"),
+    (r"got an unexpected keyword argument 'fs'",
+     "this function takes no fs: give distances and widths in samples, e.g. "
+     "distance=int(0.3 * fs)"),
+    (r"got an unexpected keyword argument",
+     "that keyword does not exist for this function: remove it or use a documented one"),
     (r"must be 1-D|object too deep|setting an array element with a sequence",
      "wrong shape: check the input shape (use np.asarray(x).ravel() for one channel)"),
 ]
@@ -137,6 +142,59 @@ def ratio_hint(returned: float, expected: float, case: Case | None = None) -> st
                 "(np.diff is one shorter, np.roll wraps around, first/last element), "
                 "off-by-one, > vs >=, or ddof")
     return ""
+
+
+def _shape(value: Any) -> tuple[int, ...] | None:
+    try:
+        return tuple(np.shape(value))
+    except ValueError:  # ragged
+        return None
+
+
+def length_hint(result: CaseResult, case: Case) -> str:
+    """How a wrong-length result relates to the input length and the sampling rate.
+
+    The models get "shape (960,); expected (120,)" wrong again and again; "one value per
+    200 samples (0.025 s at 8000 Hz); you returned one per 25" names the window to use.
+    """
+    if result.metric == "events_f1":  # an event count is not a window count
+        return ""
+    got, want = _shape(result.value), _shape(case.expect)
+    if got is None or want is None or got == want:
+        return ""
+    if want == ():
+        return "expected ONE number for the whole recording: aggregate (sum, mean, count)"
+    if len(got) == 2 and len(want) == 1 and got[0] == want[0]:
+        return (f"one value per row expected, you returned {got[1]} per row: combine the "
+                "columns (e.g. np.linalg.norm(x, axis=1)) or reduce over axis=1")
+    if len(want) != 1:
+        return ""
+    m, n_got = want[0], (got[0] if got else 0)
+    if got == ():
+        return f"expected a list of {m} values, not a single number"
+    fs = _fs(case)
+    for name, v in case.args.items():
+        if not isinstance(v, np.ndarray) or v.ndim < 1 or len(v) <= m:
+            continue
+        n = len(v)
+        line = f"expected {m} values from the {n} samples of `{name}`: one per about "
+        per = n / m
+        line += f"{per:.4g} samples" + (f" ({per / fs:.4g} s at {_fmt(fs)} Hz)" if fs else "")
+        if n_got == n or n_got == n - 1:
+            line += "; you returned one per input sample: compute ONE value per window"
+        elif 0 < n_got and abs(n_got - m) > max(2, 0.02 * m):
+            line += f"; you returned one per {n / n_got:.4g} samples"
+            if fs:
+                line += f" ({n / n_got / fs:.4g} s): window length = int(seconds * fs)"
+        break
+    else:
+        line = f"expected {m} values"
+    if n_got == 0:
+        line += "; you returned none (nothing detected or the loop never ran)"
+    elif abs(n_got - m) <= max(2, 0.02 * m):
+        line += (f"; {n_got} is close to {m}: check the last partial window, the first or "
+                 "last element, and dropped gaps/NaNs")
+    return line
 
 
 def _wrong_value(result: CaseResult, case: Case) -> list[str]:
@@ -332,6 +390,9 @@ def feedback_for_case(result: CaseResult, case: Case, spec: Spec) -> str:
         rt = fn.returns.get("type", "value")
         desc = fn.returns.get("description", "")
         lines.append(result.summary)
+        hint = length_hint(result, case)
+        if hint:
+            lines.append("Hint: " + hint)
         lines.append(f"Return {rt}" + (f": {desc}" if desc else "") + ".")
     else:  # wrong_value
         lines += _wrong_value(result, case)

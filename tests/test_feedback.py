@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from agent import feedback
 from agent.checker import CaseResult, check_solution
 from agent.feedback import (
     failure_signature,
@@ -200,3 +201,34 @@ def test_score_orders_progress_and_signature_ignores_line_numbers() -> None:
     assert failure_signature([far]) != failure_signature([near])
     hidden = CaseResult("h", True, False, "exception", "abs_error")
     assert score([ok, hidden]) == 1.0
+
+
+def _wrong_len(value, expect, n=24000, fs=8000.0, metric="allclose") -> str:
+    case = Case("c", False, {"samples": np.zeros(n, dtype=np.int16), "fs": fs}, expect,
+                Check(metric, {"atol": 0.01}))
+    res = CaseResult("c", False, False, "wrong_type", metric, value=value,
+                     summary=f"{metric}: the result has the wrong shape")
+    return feedback.length_hint(res, case)
+
+
+def test_length_hint_names_the_window_in_samples_and_seconds() -> None:
+    # audio-zcr as the 0.5B got it: 960 values for 120 frames of 25 ms at 8 kHz.
+    hint = _wrong_len([0.1] * 960, [0.1] * 120)
+    assert "one per about 200 samples (0.025 s at 8000 Hz)" in hint
+    assert "you returned one per 25 samples (0.003125 s)" in hint
+    assert "one per input sample" in _wrong_len([0.0] * 24000, [0.1] * 120)
+    assert "you returned none" in _wrong_len([], [0.1] * 120)
+    assert "close to 366" in _wrong_len([0.0] * 360, [0.1] * 366, n=8784, fs=None)
+    assert "ONE number" in _wrong_len([1.0, 2.0], 3.0, metric="abs_error")
+    assert "combine the columns" in _wrong_len(np.zeros((55, 3)).tolist(), [0.0] * 55)
+
+
+def test_length_hint_quiet_when_the_shape_is_right_or_events() -> None:
+    assert _wrong_len([0.1] * 120, [0.2] * 120) == ""
+    assert _wrong_len([1, 2, 3], [5, 9], metric="events_f1") == ""
+    assert _wrong_len([[1, 2], [3]], [0.1] * 120) == ""  # ragged: nothing to say
+
+
+def test_unexpected_keyword_fs_hint() -> None:
+    text = "TypeError: find_peaks() got an unexpected keyword argument 'fs'"
+    assert any("distance=int(0.3 * fs)" in h for h in feedback._error_hints(text))

@@ -52,12 +52,13 @@ class ScriptedModel(ChatModel):
 
     def generate(self, messages, *, max_new_tokens=512, temperature=0.0, seed=None, stop=None):
         user = messages[-1]["content"]
-        role = ("repair" if "failed:" in user else "decompose" if "sub-tasks" in user
-                and "Sub-tasks:" not in user else "specify" if "Sub-tasks:" in user
+        role = ("rewrite" if "An earlier program" in user else "repair" if "failed:" in user
+                else "decompose" if "sub-tasks" in user and "Sub-tasks:" not in user
+                else "specify" if "Sub-tasks:" in user
                 else "draft")
         if self.on_call:
             self.on_call(role)
-        queue = self.script[role]
+        queue = self.script.get(role) or self.script["repair" if role == "rewrite" else role]
         text = queue.pop(0) if len(queue) > 1 else queue[0]
         self.calls.append({"role": role, "messages": messages, "temperature": temperature})
         return Completion(text, len(user) // 4, len(text) // 4, 0.01)
@@ -154,10 +155,10 @@ def test_controller_redrafts_hotter_after_two_stalled_rounds(tmp_path, sandbox) 
         {**BASE, "draft": [fenced(ROLL), fenced(CORRECT)], "repair": [fenced(ROLL)]},
         candidates=1, max_attempts=6)
     assert code == 0
-    calls = [c for c in model.calls if c["role"] in ("draft", "repair")]
-    # each repair handed ROLL back unchanged, so each was sampled once more at 0.7
+    calls = [c for c in model.calls if c["role"] in ("draft", "repair", "rewrite")]
+    # each repair handed ROLL back unchanged, so each was rewritten once more at 0.7
     assert [(c["role"], c["temperature"]) for c in calls[:5]] == [
-        ("draft", 0.0), ("repair", 0.0), ("repair", 0.7), ("repair", 0.0), ("repair", 0.7)]
+        ("draft", 0.0), ("repair", 0.0), ("rewrite", 0.7), ("repair", 0.0), ("rewrite", 0.7)]
     assert calls[5]["role"] == "draft" and calls[5]["temperature"] >= 0.8
     modes = [a["mode"] for a in _report(run_dir)["attempts"]]
     assert modes == ["draft", "repair", "repair", "draft"]
@@ -175,14 +176,21 @@ def test_without_controller_it_keeps_repairing_until_the_budget(tmp_path, sandbo
     assert all(c["temperature"] == 0.0 for c in model.calls)  # no resampling either
 
 
-def test_unchanged_repair_is_resampled_not_rerun(tmp_path, sandbox) -> None:
+def test_unchanged_repair_is_rewritten_without_the_code(tmp_path, sandbox) -> None:
     code, run_dir, model, lines = _run(
-        tmp_path, sandbox, {**BASE, "draft": [fenced(ROLL)],
-                            "repair": [fenced(ROLL), fenced(CORRECT)]},
+        tmp_path, sandbox, {**BASE, "draft": [fenced(ROLL)], "repair": [fenced(ROLL)],
+                            "rewrite": [fenced(CORRECT)]},
         candidates=1, max_attempts=2)
     assert code == 0
     assert [(c["role"], c["temperature"]) for c in model.calls] == [
-        ("draft", 0.0), ("repair", 0.0), ("repair", 0.7)]
+        ("draft", 0.0), ("repair", 0.0), ("rewrite", 0.7)]
+    repair_prompt = model.calls[1]["messages"][-1]["content"]
+    rewrite_prompt = model.calls[2]["messages"][-1]["content"]
+    # the repair showed the failing code; the rewrite says what failed but not the code
+    assert "d = nni - np.roll" in repair_prompt and "d = nni - np.roll" not in rewrite_prompt
+    feedback_line = next(x for x in repair_prompt.splitlines() if x.startswith("Case "))
+    assert feedback_line in rewrite_prompt and "wrong_value" in rewrite_prompt
+    assert "Example inputs" in rewrite_prompt  # the task prompt, trace cards included
     report = _report(run_dir)
     assert [a["mode"] for a in report["attempts"]] == ["draft", "repair"]
     assert report["best_candidate"] == "a2-k1"

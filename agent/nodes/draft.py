@@ -27,13 +27,16 @@ def new_candidate(ctx: RunContext, attempt: int, k: int, call: dict[str, Any]) -
     return {"id": f"a{attempt}-k{k}", "code": code, "path": str(path), "call": call}
 
 
-def draft_prompt(state: State, ctx: RunContext) -> str:
+def draft_prompt(state: State, ctx: RunContext, earlier: str = "") -> str:
+    """The task prompt; `earlier` (a rendered prompts/earlier.md) describes a failure
+    without showing its code."""
     plan = ""
     if state.get("subtasks") or state.get("io_spec"):
         plan = prompts.render("plan", subtasks=state.get("subtasks", ""),
                               io_spec=state.get("io_spec", ""))
     return prompts.render("draft", trace_cards=state.get("trace_cards", ""), plan=plan,
-                          knowledge=state.get("knowledge", ""), **spec_fields(ctx.spec))
+                          knowledge=state.get("knowledge", ""), earlier=earlier,
+                          **spec_fields(ctx.spec))
 
 
 @timed("draft")

@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 import prompts
 from agent.context import RunContext
 from agent.nodes import timed
-from agent.nodes.draft import new_candidate
+from agent.nodes.draft import draft_prompt, new_candidate
 from agent.prompting import messages, spec_fields
 from agent.state import State
 
@@ -36,11 +36,16 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     if ctx.config.controller and _normalised(cand["code"]) == _normalised(
             state["current"]["code"]):
         # Greedy decoding handed back the failing program unchanged: running it again would
-        # waste the attempt, so sample once instead (the small models do this often).
-        ctx.log(f"[repair] attempt {attempt}: unchanged program, sampling at "
-                f"{UNCHANGED_TEMPERATURE}")
-        call = ctx.chat("repair", messages(user), temperature=UNCHANGED_TEMPERATURE,
-                        seed=seed + 1)
+        # waste the attempt. Sampling the same prompt did not help (on IoTBench the 0.5B
+        # copied the code it was shown at 0.7 too), so ask for a new program from the task
+        # prompt, told what went wrong but not shown the code it would copy.
+        ctx.log(f"[repair] attempt {attempt}: unchanged program, rewriting at "
+                f"{UNCHANGED_TEMPERATURE} without the failing code")
+        earlier = prompts.render("earlier", failure=failure,
+                                 feedback=state.get("feedback", "").strip(),
+                                 advice=advice(failure))
+        call = ctx.chat("rewrite", messages(draft_prompt(state, ctx, earlier)),
+                        temperature=UNCHANGED_TEMPERATURE, seed=seed + 1)
         cand = new_candidate(ctx, attempt, 1, call)
         tokens_in, tokens_out = tokens_in + call["tokens_in"], tokens_out + call["tokens_out"]
     ctx.log(f"[repair] attempt {attempt}: fixing {failure}, {call['tokens_out']} tokens")

@@ -18,7 +18,8 @@ from typing import Any
 from finetune.data.pipeline import example
 from finetune.data.prompts import answer
 
-ROLE = {"draft": "code", "repair": "repair", "decompose": "decompose"}
+# a rewrite is the task prompt plus what failed earlier: a code-generation example
+ROLE = {"draft": "code", "rewrite": "code", "repair": "repair", "decompose": "decompose"}
 BENCH_PARTS = ("iotbench", "examples")
 DOC = "A program that passed every check, hidden recordings included."
 
