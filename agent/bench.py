@@ -383,7 +383,7 @@ def run_bench(cfg: BenchConfig, out: Path, *, jobs: int = 1,
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add `bench` and `bench-report`."""
+    """Add `bench`, `bench-report` and `bench-compare`."""
     b = sub.add_parser("bench", help="run the agent over a directory of task specs (IoTBench) "
                                      "and report solved %%, pass@k, tokens and wall time")
     b.add_argument("dir", type=Path, nargs="?", default=DEFAULT_TASKS,
@@ -412,6 +412,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                                             "its results.jsonl")
     r.add_argument("out", type=Path, help="the bench's output directory")
     r.set_defaults(func=cmd_bench_report)
+
+    c = sub.add_parser("bench-compare", help="benches side by side (markdown): solved %%, "
+                                             "per category, tokens, wall time, per task")
+    c.add_argument("outs", type=Path, nargs="+", help="bench output directories")
+    c.set_defaults(func=cmd_bench_compare)
 
 
 def config_from_args(args: argparse.Namespace) -> BenchConfig:
@@ -444,3 +449,19 @@ def cmd_bench_report(args: argparse.Namespace) -> int:
         raise BadInputError(f"bench-report: {args.out} is not a bench directory (no bench.json)")
     print(report.text_summary(report.write_reports(args.out)))
     return EXIT_OK
+
+
+def cmd_bench_compare(args: argparse.Namespace) -> int:
+    """Print a side-by-side markdown comparison of finished or partial benches."""
+    from agent import report
+
+    benches = []
+    for out in args.outs:
+        file = out / "bench.json"
+        if not file.is_file():
+            raise BadInputError(f"bench-compare: {out}: no bench.json (not a bench output)")
+        pinned = json.loads(file.read_text())
+        benches.append((report.bench_label(pinned["config"]), load_results(out),
+                        len(pinned.get("tasks", []))))
+    print(report.render_compare(benches), end="")
+    return 0

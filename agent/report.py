@@ -385,6 +385,57 @@ def render_html(summary: dict[str, Any], config: dict[str, Any], plots: list[dic
             + "\n</body></html>\n")
 
 
+def bench_label(config: dict[str, Any]) -> str:
+    """A short column name for a bench: model, mode and adapter."""
+    label = f"{Path(str(config.get('model', '?'))).name} {config.get('mode', '?')}"
+    if config.get("adapter"):
+        label += f" +{Path(str(config['adapter'])).name}"
+    return label
+
+
+def render_compare(benches: list[tuple[str, list[dict[str, Any]], int]]) -> str:
+    """Benches side by side (label, records, tasks planned): overall, then on the tasks
+    every bench finished (a partial run compared only where it is comparable), per
+    category and difficulty as solved/finished, and a per-task matrix."""
+    labels = [b[0] for b in benches]
+    done = [{r["task"] for r in recs} for _, recs, _ in benches]
+    common = set.intersection(*done) if done else set()
+    sums = [summarise(recs) for _, recs, _ in benches]
+    sums_common = [summarise([r for r in recs if r["task"] in common]) if common else None
+                   for _, recs, _ in benches]
+
+    def solved(g: dict[str, Any] | None) -> str:
+        if not g or not g["tasks"]:
+            return "-"
+        n = round(g["solved_pct"] * g["tasks"] / 100)
+        return f"{n}/{g['tasks']} ({g['solved_pct']:.1f}%)"
+
+    rows = [["tasks finished / planned", *[f"{len(d)}/{b[2]}" for d, b in zip(done, benches,
+                                                                             strict=True)]],
+            ["solved (all finished)", *[solved(s["overall"]) for s in sums]],
+            [f"solved (the {len(common)} tasks all finished)",
+             *[solved(s["overall"] if s else None) for s in sums_common]],
+            ["pass@1 (all finished)", *[_pct(s["overall"]["pass_at"].get(1, 0)) for s in sums]],
+            ["tokens out per task (mean)",
+             *[f"{s['overall']['tokens_out']['mean']:.0f}" for s in sums]],
+            ["tokens in per task (mean)",
+             *[f"{s['overall']['tokens_in']['mean']:.0f}" for s in sums]],
+            ["wall s per task (mean)", *[f"{s['overall']['wall_s']['mean']:.1f}" for s in sums]]]
+    parts = ["## Overall", _table(["", *labels], rows)]
+    for key in ("category", "difficulty"):
+        names = sorted({n for s in sums for n in s[key]},
+                       key=_difficulty_rank if key == "difficulty" else str)
+        parts += [f"## Solved per {key}",
+                  _table([key, *labels], [[n, *[solved(s[key].get(n)) for s in sums]]
+                                          for n in names])]
+    tasks = sorted(set.union(*done)) if done else []
+    mark = [{r["task"]: ("solved" if any(x["solved"] for x in recs if x["task"] == r["task"])
+                         else "no") for r in recs} for _, recs, _ in benches]
+    parts += ["## Per task", _table(["task", *labels],
+                                    [[t, *[m.get(t, "-") for m in mark]] for t in tasks])]
+    return "\n\n".join(parts) + "\n"
+
+
 def write_reports(out: Path, plots: bool = True) -> dict[str, Any]:
     """Summarise OUT/results.jsonl into report.md and report.html; return the summary."""
     from agent.bench import load_results

@@ -152,6 +152,39 @@ def test_bad_arguments_exit_2(tmp_path) -> None:
         assert proc.returncode == 2 and proc.stderr.startswith("error: bench:"), proc.stderr
 
 
+def _bench_dir(path: Path, model: str, mode: str, recs: list[dict], planned: list[str]) -> Path:
+    path.mkdir(parents=True)
+    (path / "bench.json").write_text(json.dumps(
+        {"config": {"model": model, "mode": mode, "adapter": None}, "tasks": planned}))
+    for r in recs:
+        append_result(path / "results.jsonl", r)
+    return path
+
+
+def test_bench_compare_puts_partial_runs_side_by_side(tmp_path, capsys) -> None:
+    from agent.cli import main
+
+    planned = ["a", "b", "c"]
+    full = _bench_dir(tmp_path / "full", "/m/q-0.5b.gguf", "single-shot",
+                      [_rec("a", 0, True, "ecg", "easy", 100, 1.0),
+                       _rec("b", 0, False, "ecg", "hard", 100, 1.0),
+                       _rec("c", 0, True, "imu", "easy", 100, 1.0)], planned)
+    part = _bench_dir(tmp_path / "part", "q-0.5b", "agent",
+                      [_rec("a", 0, False, "ecg", "easy", 300, 9.0),
+                       _rec("b", 0, True, "ecg", "hard", 300, 9.0)], planned)
+    assert main(["bench-compare", str(full), str(part)]) == 0
+    md = capsys.readouterr().out
+    assert "| | q-0.5b.gguf single-shot | q-0.5b agent |" in md.replace("|  |", "| |")
+    assert "| tasks finished / planned | 3/3 | 2/3 |" in md
+    assert "| solved (all finished) | 2/3 (66.7%) | 1/2 (50.0%) |" in md
+    # on the two tasks both finished they are even, which the overall row hides
+    assert "| solved (the 2 tasks all finished) | 1/2 (50.0%) | 1/2 (50.0%) |" in md
+    assert "| imu | 1/1 (100.0%) | - |" in md
+    assert "| c | solved | - |" in md and "| b | no | solved |" in md
+    assert main(["bench-compare", str(tmp_path)]) == 2
+    assert "no bench.json" in capsys.readouterr().err
+
+
 def test_plot_data_shows_where_a_program_errs() -> None:
     ref = [100, 200, 300, 400]
     good = event_excerpt({"x": np.zeros(1000)}, ref, ref, tolerance=5, n_events=2)
