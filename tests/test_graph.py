@@ -156,10 +156,11 @@ def test_controller_redrafts_hotter_after_two_stalled_rounds(tmp_path, sandbox) 
         candidates=1, max_attempts=6)
     assert code == 0
     calls = [c for c in model.calls if c["role"] in ("draft", "repair", "rewrite")]
-    # each repair handed ROLL back unchanged, so each was rewritten once more at 0.7
-    assert [(c["role"], c["temperature"]) for c in calls[:5]] == [
-        ("draft", 0.0), ("repair", 0.0), ("rewrite", 0.7), ("repair", 0.0), ("rewrite", 0.7)]
-    assert calls[5]["role"] == "draft" and calls[5]["temperature"] >= 0.8
+    # each repair handed ROLL back unchanged, then its sample and its rewrite did too
+    assert [(c["role"], c["temperature"]) for c in calls[:7]] == [
+        ("draft", 0.0), ("repair", 0.0), ("repair", 0.7), ("rewrite", 0.7),
+        ("repair", 0.0), ("repair", 0.7), ("rewrite", 0.7)]
+    assert calls[7]["role"] == "draft" and calls[7]["temperature"] >= 0.8
     modes = [a["mode"] for a in _report(run_dir)["attempts"]]
     assert modes == ["draft", "repair", "repair", "draft"]
     _assert_hidden_never_in(model.calls)
@@ -176,25 +177,37 @@ def test_without_controller_it_keeps_repairing_until_the_budget(tmp_path, sandbo
     assert all(c["temperature"] == 0.0 for c in model.calls)  # no resampling either
 
 
-def test_unchanged_repair_is_rewritten_without_the_code(tmp_path, sandbox) -> None:
+def test_unchanged_repair_is_resampled_not_rerun(tmp_path, sandbox) -> None:
+    code, run_dir, model, lines = _run(
+        tmp_path, sandbox, {**BASE, "draft": [fenced(ROLL)],
+                            "repair": [fenced(ROLL), fenced(CORRECT)]},
+        candidates=1, max_attempts=2)
+    assert code == 0
+    assert [(c["role"], c["temperature"]) for c in model.calls] == [
+        ("draft", 0.0), ("repair", 0.0), ("repair", 0.7)]  # the sample differs: no rewrite
+    report = _report(run_dir)
+    assert [a["mode"] for a in report["attempts"]] == ["draft", "repair"]
+    assert report["best_candidate"] == "a2-k1"
+    assert any("unchanged program" in line for line in lines)
+
+
+def test_a_copied_sample_is_rewritten_without_the_code(tmp_path, sandbox) -> None:
     code, run_dir, model, lines = _run(
         tmp_path, sandbox, {**BASE, "draft": [fenced(ROLL)], "repair": [fenced(ROLL)],
                             "rewrite": [fenced(CORRECT)]},
         candidates=1, max_attempts=2)
     assert code == 0
     assert [(c["role"], c["temperature"]) for c in model.calls] == [
-        ("draft", 0.0), ("repair", 0.0), ("rewrite", 0.7)]
+        ("draft", 0.0), ("repair", 0.0), ("repair", 0.7), ("rewrite", 0.7)]
+    assert _report(run_dir)["best_candidate"] == "a2-k2"
     repair_prompt = model.calls[1]["messages"][-1]["content"]
-    rewrite_prompt = model.calls[2]["messages"][-1]["content"]
+    rewrite_prompt = model.calls[3]["messages"][-1]["content"]
     # the repair showed the failing code; the rewrite says what failed but not the code
     assert "d = nni - np.roll" in repair_prompt and "d = nni - np.roll" not in rewrite_prompt
     feedback_line = next(x for x in repair_prompt.splitlines() if x.startswith("Case "))
     assert feedback_line in rewrite_prompt and "wrong_value" in rewrite_prompt
     assert "Example inputs" in rewrite_prompt  # the task prompt, trace cards included
-    report = _report(run_dir)
-    assert [a["mode"] for a in report["attempts"]] == ["draft", "repair"]
-    assert report["best_candidate"] == "a2-k1"
-    assert any("unchanged program" in line for line in lines)
+    assert any("rewriting" in line for line in lines)
 
 
 def test_single_shot_is_one_draft_and_no_feedback(tmp_path, sandbox) -> None:
