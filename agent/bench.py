@@ -463,5 +463,9 @@ def cmd_bench_compare(args: argparse.Namespace) -> int:
         pinned = json.loads(file.read_text())
         benches.append((report.bench_label(pinned["config"]), load_results(out),
                         len(pinned.get("tasks", []))))
+    labels = [b[0] for b in benches]
+    if len(set(labels)) < len(labels):  # same model and mode twice: name the folders too
+        benches = [(f"{label} ({out.name})", recs, n) for (label, recs, n), out
+                   in zip(benches, args.outs, strict=True)]
     print(report.render_compare(benches), end="")
     return 0

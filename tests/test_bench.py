@@ -181,6 +181,10 @@ def test_bench_compare_puts_partial_runs_side_by_side(tmp_path, capsys) -> None:
     assert "| solved (the 2 tasks all finished) | 1/2 (50.0%) | 1/2 (50.0%) |" in md
     assert "| imu | 1/1 (100.0%) | - |" in md
     assert "| c | solved | - |" in md and "| b | no | solved |" in md
+    again = _bench_dir(tmp_path / "again", "q-0.5b", "agent", [], planned)
+    assert main(["bench-compare", str(part), str(again)]) == 0
+    assert "| | q-0.5b agent (part) | q-0.5b agent (again) |" in capsys.readouterr().out.replace(
+        "|  |", "| |")
     assert main(["bench-compare", str(tmp_path)]) == 2
     assert "no bench.json" in capsys.readouterr().err
 
