@@ -442,11 +442,18 @@ def cmd_bench(args: argparse.Namespace,
     return run_bench(cfg, out, jobs=args.jobs, load=load)
 
 
+def _pinned(out: Path, command: str) -> dict[str, Any]:
+    """OUT's bench.json, or one line (exit 2) saying OUT is not a bench directory."""
+    file = out / "bench.json"
+    if not file.is_file():
+        raise BadInputError(f"{command}: {out} is not a bench directory (no bench.json)")
+    return json.loads(file.read_text())
+
+
 def cmd_bench_report(args: argparse.Namespace) -> int:
     from agent import report
 
-    if not (args.out / "bench.json").is_file():
-        raise BadInputError(f"bench-report: {args.out} is not a bench directory (no bench.json)")
+    _pinned(args.out, "bench-report")
     print(report.text_summary(report.write_reports(args.out)))
     return EXIT_OK
 
@@ -457,10 +464,7 @@ def cmd_bench_compare(args: argparse.Namespace) -> int:
 
     benches = []
     for out in args.outs:
-        file = out / "bench.json"
-        if not file.is_file():
-            raise BadInputError(f"bench-compare: {out}: no bench.json (not a bench output)")
-        pinned = json.loads(file.read_text())
+        pinned = _pinned(out, "bench-compare")
         benches.append((report.bench_label(pinned["config"]), load_results(out),
                         len(pinned.get("tasks", []))))
     labels = [b[0] for b in benches]

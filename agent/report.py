@@ -429,10 +429,12 @@ def render_compare(benches: list[tuple[str, list[dict[str, Any]], int]]) -> str:
                   _table([key, *labels], [[n, *[solved(s[key].get(n)) for s in sums]]
                                           for n in names])]
     tasks = sorted(set.union(*done)) if done else []
-    mark = [{r["task"]: ("solved" if any(x["solved"] for x in recs if x["task"] == r["task"])
-                         else "no") for r in recs} for _, recs, _ in benches]
+    def mark(s: dict[str, Any], t: str) -> str:
+        g = s["task"].get(t)
+        return "-" if g is None else "solved" if g["solved_pct"] > 0 else "no"
+
     parts += ["## Per task", _table(["task", *labels],
-                                    [[t, *[m.get(t, "-") for m in mark]] for t in tasks])]
+                                    [[t, *[mark(s, t) for s in sums]] for t in tasks])]
     return "\n\n".join(parts) + "\n"
 
 
