@@ -33,6 +33,7 @@ from typing import Any
 
 from agent.configuration import MODES, RunConfig
 from agent.errors import EXIT_OK, BadInputError, GpiotError, InfraError
+from agent.models.base import add_adapter_argument, parse_adapter_args
 from sandboxes import BACKENDS
 
 DEFAULT_TASKS = Path("iotbench/tasks")
@@ -48,7 +49,7 @@ class BenchConfig:
     tasks: str = "*"  # glob on task ids or paths relative to tasks_dir
     model: str = RunConfig.model
     backend: str = "auto"
-    adapter: str | None = None
+    adapter: str | dict[str, str] | None = None  # one for all, or per role
     mode: str = "agent"
     samples: int = 1
     seed: int = 0
@@ -390,7 +391,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="directory searched for spec.yaml files (default: iotbench/tasks)")
     b.add_argument("--model", default=RunConfig.model, help="registered name, .gguf or HF dir")
     b.add_argument("--backend", choices=["auto", "llama", "hf"], default="auto")
-    b.add_argument("--adapter", help="LoRA adapter (GGUF for llama.cpp, PEFT dir for hf)")
+    add_adapter_argument(b)
     b.add_argument("--mode", choices=MODES, default="agent")
     b.add_argument("--jobs", type=int, default=1,
                    help="worker processes, each loading its own model (1 on a small CPU)")
@@ -429,7 +430,8 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     if temperature < 0:
         raise BadInputError("bench: --temperature must be >= 0")
     return BenchConfig(tasks_dir=str(args.dir.resolve()), tasks=args.tasks, model=args.model,
-                       backend=args.backend, adapter=args.adapter, mode=args.mode,
+                       backend=args.backend, adapter=parse_adapter_args(args.adapter),
+                       mode=args.mode,
                        samples=args.samples, seed=args.seed, temperature=temperature,
                        max_attempts=args.max_attempts, time_limit_s=args.time_limit,
                        sandbox=args.sandbox)

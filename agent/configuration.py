@@ -19,7 +19,7 @@ MODES = ("agent", "single-shot")
 class RunConfig:
     model: str = DEFAULT_MODEL
     backend: str = "auto"
-    adapter: str | None = None
+    adapter: str | dict[str, str] | None = None  # PATH for every call, or {role: PATH}
     mode: str = "agent"  # "single-shot": one greedy draft, no feedback, same checks
     max_attempts: int = 8  # draft/repair rounds, each judged on the visible cases
     max_new_tokens: int = 768

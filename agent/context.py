@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.configuration import RunConfig
-from agent.models.base import ChatModel
+from agent.models.base import CALL_ROLE, ChatModel
 from agent.spec import Spec
 from sandboxes.base import Sandbox
 
@@ -35,7 +35,7 @@ class RunContext:
         """One model call, returned as the record that goes into trajectory.jsonl."""
         done = self.model.generate(messages,
                                    max_new_tokens=max_new_tokens or self.config.max_new_tokens,
-                                   temperature=temperature, seed=seed)
+                                   temperature=temperature, seed=seed, role=CALL_ROLE[role])
         return {"role": role, "messages": messages, "completion": done.text,
                 "tokens_in": done.tokens_in, "tokens_out": done.tokens_out,
                 "seconds": round(done.seconds, 3), "temperature": temperature, "seed": seed,

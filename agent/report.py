@@ -388,8 +388,11 @@ def render_html(summary: dict[str, Any], config: dict[str, Any], plots: list[dic
 def bench_label(config: dict[str, Any]) -> str:
     """A short column name for a bench: model, mode and adapter."""
     label = f"{Path(str(config.get('model', '?'))).name} {config.get('mode', '?')}"
-    if config.get("adapter"):
-        label += f" +{Path(str(config['adapter'])).name}"
+    adapter = config.get("adapter")
+    if isinstance(adapter, dict):  # per role: "+code=a.gguf,repair=b.gguf"
+        label += " +" + ",".join(f"{r}={Path(p).name}" for r, p in sorted(adapter.items()))
+    elif adapter:
+        label += f" +{Path(str(adapter)).name}"
     return label
 
 

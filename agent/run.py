@@ -21,6 +21,7 @@ from typing import Any
 from agent.configuration import MODES, RunConfig
 from agent.context import RunContext
 from agent.errors import EXIT_FAIL, EXIT_OK, BadInputError
+from agent.models.base import add_adapter_argument, parse_adapter_args
 from agent.spec import load_spec
 from sandboxes import BACKENDS
 
@@ -33,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an interrupted run")
     r.add_argument("--model", default=RunConfig.model, help="registered name, .gguf or HF dir")
     r.add_argument("--backend", choices=["auto", "llama", "hf"], default="auto")
-    r.add_argument("--adapter", help="LoRA adapter (GGUF for llama.cpp, PEFT dir for hf)")
+    add_adapter_argument(r)
     r.add_argument("--mode", choices=MODES, default="agent")
     r.add_argument("--max-attempts", type=int, default=RunConfig.max_attempts)
     r.add_argument("--max-new-tokens", type=int, default=RunConfig.max_new_tokens)
@@ -61,7 +62,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         if getattr(args, name) < 1:
             raise BadInputError(f"run: --{name.replace('_', '-')} must be at least 1")
     return RunConfig(
-        model=args.model, backend=args.backend, adapter=args.adapter, mode=args.mode,
+        model=args.model, backend=args.backend, adapter=parse_adapter_args(args.adapter),
+        mode=args.mode,
         max_attempts=args.max_attempts, max_new_tokens=args.max_new_tokens,
         time_limit_s=args.time_limit, seed=args.seed, candidates=args.candidates,
         decompose=args.decompose, specify=args.specify, retrieve=args.retrieve,

@@ -110,3 +110,15 @@ def test_every_help_text_renders(capsys) -> None:
             build_parser().parse_args([*path, "--help"])
         assert exc.value.code == 0, path
         assert "usage:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["run", "bench"])
+def test_bad_adapter_role_exits_2_before_any_model_loads(tmp_path, capsys, command) -> None:
+    spec = ROOT / "examples" / "hrv-rmssd" / "spec.yaml"
+    target = [str(spec)] if command == "run" else [str(spec.parent), "--out", str(tmp_path)]
+    code = main([command, *target, "--adapter", f"coder={spec}",
+                 *(["--runs-dir", str(tmp_path)] if command == "run" else [])])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.count("\n") == 0
+    assert "role 'coder' is not one of decompose, code, repair" in err
+    assert not (tmp_path / "bench.json").exists() and not list(tmp_path.glob("hrv*"))

@@ -420,21 +420,29 @@ def _prompt() -> list[dict]:
 @real
 def test_both_backends_give_the_same_greedy_tokens_with_the_adapter(smoke_run):
     """The GGUF LoRA on llama.cpp and the PEFT adapter on transformers agree, and the
-    adapter changes the output (else the comparison would prove nothing)."""
+    adapter changes the output (else the comparison would prove nothing). Loaded for one
+    role, it serves that role's calls only: the other roles get the base tokens, and
+    switching back and forth within one loaded model gives the same tokens each time."""
     from agent.models.base import load_model
 
     n = 24
     msgs = _prompt()
-    with load_model("qwen2.5-coder-0.5b", backend="llama") as llm:
-        llama_base = llm.generate(msgs, max_new_tokens=n)
-    with load_model("qwen2.5-coder-0.5b", backend="llama",
-                    adapter=smoke_run / "adapter.gguf") as llm:
-        llama_tuned = llm.generate(msgs, max_new_tokens=n)
+    per_role = {"decompose": smoke_run / "adapter.gguf"}
+    with load_model("qwen2.5-coder-0.5b", backend="llama", adapter=per_role) as llm:
+        llama_tuned = llm.generate(msgs, max_new_tokens=n, role="decompose")
+        llama_base = llm.generate(msgs, max_new_tokens=n, role="code")
+        again = llm.generate(msgs, max_new_tokens=n, role="decompose")
+        assert llm.generate(msgs, max_new_tokens=n).text == llama_base.text  # no role: base
     assert llama_tuned.text != llama_base.text  # the adapter has an effect
-    with load_model("qwen2.5-coder-0.5b", backend="hf", adapter=smoke_run / "adapter") as hf:
-        hf_tuned = hf.generate(msgs, max_new_tokens=n)
-        with hf._model.disable_adapter():  # same weights, adapter off: the base on both
-            hf_base = hf.generate(msgs, max_new_tokens=n)
+    assert again.text == llama_tuned.text
+    with load_model("qwen2.5-coder-0.5b", backend="llama",
+                    adapter=smoke_run / "adapter.gguf") as llm:  # one adapter for every call
+        assert llm.generate(msgs, max_new_tokens=n, role="code").text == llama_tuned.text
+    with load_model("qwen2.5-coder-0.5b", backend="hf",
+                    adapter={"decompose": smoke_run / "adapter"}) as hf:
+        hf_tuned = hf.generate(msgs, max_new_tokens=n, role="decompose")
+        hf_base = hf.generate(msgs, max_new_tokens=n, role="repair")
+        hf_again = hf.generate(msgs, max_new_tokens=n, role="decompose")
     assert hf_base.text == llama_base.text
     assert hf_tuned.tokens_out == llama_tuned.tokens_out == n
-    assert hf_tuned.text == llama_tuned.text
+    assert hf_tuned.text == llama_tuned.text == hf_again.text

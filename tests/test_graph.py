@@ -50,8 +50,9 @@ class ScriptedModel(ChatModel):
         self.calls: list[dict] = []
         self.on_call = on_call
 
-    def generate(self, messages, *, max_new_tokens=512, temperature=0.0, seed=None, stop=None):
-        user = messages[-1]["content"]
+    def generate(self, messages, *, max_new_tokens=512, temperature=0.0, seed=None, stop=None,
+                 role=None):
+        user, adapter_role = messages[-1]["content"], role
         role = ("rewrite" if "An earlier program" in user else "repair" if "failed:" in user
                 else "decompose" if "sub-tasks" in user and "Sub-tasks:" not in user
                 else "specify" if "Sub-tasks:" in user
@@ -60,7 +61,8 @@ class ScriptedModel(ChatModel):
             self.on_call(role)
         queue = self.script.get(role) or self.script["repair" if role == "rewrite" else role]
         text = queue.pop(0) if len(queue) > 1 else queue[0]
-        self.calls.append({"role": role, "messages": messages, "temperature": temperature})
+        self.calls.append({"role": role, "messages": messages, "temperature": temperature,
+                           "adapter_role": adapter_role})
         return Completion(text, len(user) // 4, len(text) // 4, 0.01)
 
 
@@ -98,6 +100,10 @@ def test_repair_fixes_wrong_value_and_artifacts_are_complete(tmp_path, sandbox) 
     assert (run_dir / "solution.py").read_text() == CORRECT
     roles = [json.loads(x).get("role") for x in (run_dir / "trajectory.jsonl").open()]
     assert roles[:3] == ["decompose", "specify", "draft"] and "repair" in roles
+    # each call asks for the adapter of its GPIoT role (specify is the decomposer's job)
+    assert [(c["role"], c["adapter_role"]) for c in model.calls] == [
+        ("decompose", "decompose"), ("specify", "decompose"), ("draft", "code"),
+        ("draft", "code"), ("repair", "repair")]
     repair_prompt = [c for c in model.calls if c["role"] == "repair"][0]["messages"][-1]
     assert "np.roll" in repair_prompt["content"] and "wrong_value" in repair_prompt["content"]
     assert {"understand", "decompose", "specify", "retrieve", "draft", "lint", "execute",
@@ -197,8 +203,9 @@ def test_a_copied_sample_is_rewritten_without_the_code(tmp_path, sandbox) -> Non
                             "rewrite": [fenced(CORRECT)]},
         candidates=1, max_attempts=2)
     assert code == 0
-    assert [(c["role"], c["temperature"]) for c in model.calls] == [
-        ("draft", 0.0), ("repair", 0.0), ("repair", 0.7), ("rewrite", 0.7)]
+    assert [(c["role"], c["temperature"], c["adapter_role"]) for c in model.calls] == [
+        ("draft", 0.0, "code"), ("repair", 0.0, "repair"), ("repair", 0.7, "repair"),
+        ("rewrite", 0.7, "code")]  # a rewrite is a draft: the code adapter
     assert _report(run_dir)["best_candidate"] == "a2-k2"
     repair_prompt = model.calls[1]["messages"][-1]["content"]
     rewrite_prompt = model.calls[3]["messages"][-1]["content"]

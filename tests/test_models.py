@@ -219,6 +219,39 @@ def test_load_model_rejects_unknown_backend_and_dir_on_llama(tmp_path):
         base.load_model(tmp_path, backend="llama")
 
 
+def test_adapter_args_one_for_all_or_one_per_role(tmp_path):
+    code, repair = tmp_path / "code.gguf", tmp_path / "repair.gguf"
+    code.write_bytes(b"x")
+    repair.write_bytes(b"x")
+    assert base.parse_adapter_args(None) is None
+    assert base.parse_adapter_args([str(code)]) == str(code.resolve())
+    assert base.parse_adapter_args([f"code={code}", f"repair={repair}"]) == {
+        "code": str(code.resolve()), "repair": str(repair.resolve())}
+    # which adapter serves which call: its role's, else the one for all, else none
+    roles = base.role_adapters({"code": code, "*": repair})
+    assert [base.adapter_for(roles, r) for r in ("code", "repair", None)] == ["code", "*", "*"]
+    assert base.adapter_for(base.role_adapters({"code": code}), "decompose") is None
+    assert base.role_adapters(code) == {"*": code}
+
+
+@pytest.mark.parametrize("values, what", [
+    (["coder={code}"], "role 'coder' is not one of decompose, code, repair"),
+    (["code={missing}"], "does not exist"),
+    (["{missing}"], "does not exist"),
+    (["code={code}", "code={code}"], "more than one adapter for code"),
+    (["{code}", "{code}"], "more than one adapter for every call"),
+])
+def test_bad_adapter_args_are_one_line_exit_2(tmp_path, values, what):
+    code = tmp_path / "code.gguf"
+    code.write_bytes(b"x")
+    args = [v.format(code=code, missing=tmp_path / "nope.gguf") for v in values]
+    with pytest.raises(BadInputError, match=what) as err:
+        base.parse_adapter_args(args)
+    assert err.value.exit_code == 2 and "\n" not in str(err.value)
+    with pytest.raises(BadInputError, match="adapter role 'coder'"):
+        base.role_adapters({"coder": code})
+
+
 def test_registry_pins_the_documented_packages():
     small, big = MODELS["qwen2.5-coder-0.5b"], MODELS["qwen2.5-coder-1.5b"]
     assert DEFAULT_MODEL == "qwen2.5-coder-1.5b"

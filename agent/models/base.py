@@ -6,8 +6,10 @@ llama.cpp on a CPU or transformers on a GPU is a load-time choice.
 
 from __future__ import annotations
 
+import argparse
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -16,6 +18,15 @@ from agent.errors import BadInputError
 
 Backend = Literal["auto", "llama", "hf"]
 BACKENDS: tuple[str, ...] = ("auto", "llama", "hf")
+
+# The roles fine-tuning trains one adapter for (GPIoT's decomposition and code generation,
+# plus repair), and which of them each of the graph's model calls speaks in: requirement
+# transformation (specify) is the decomposition model's job in GPIoT, a rewrite is a draft.
+ADAPTER_ROLES: tuple[str, ...] = ("decompose", "code", "repair")
+CALL_ROLE: dict[str, str] = {"decompose": "decompose", "specify": "decompose", "draft": "code",
+                             "rewrite": "code", "repair": "repair"}
+ALL_ROLES = "*"  # the key of an adapter that serves every call
+Adapter = str | os.PathLike[str] | Mapping[str, str | os.PathLike[str]]
 
 
 @dataclass
@@ -47,8 +58,13 @@ class ChatModel(ABC):
         temperature: float = 0.0,
         seed: int | None = None,
         stop: list[str] | None = None,
+        role: str | None = None,
     ) -> Completion:
-        """Reply to chat messages ({"role": ..., "content": ...}) using the model's template."""
+        """Reply to chat messages ({"role": ..., "content": ...}) using the model's template.
+
+        role: the adapter role of the call (one of ADAPTER_ROLES); with per-role adapters it
+        picks the adapter, a role without one runs on the base weights.
+        """
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends free on GC
         """Free the weights now rather than at garbage collection."""
@@ -60,22 +76,77 @@ class ChatModel(ABC):
         self.close()
 
 
+def role_adapters(adapter: Adapter | None) -> dict[str, Path]:
+    """{role or ALL_ROLES: path} from one adapter for every call or a mapping per role."""
+    if adapter is None:
+        return {}
+    if not isinstance(adapter, Mapping):
+        return {ALL_ROLES: Path(adapter)}
+    unknown = sorted(set(adapter) - {*ADAPTER_ROLES, ALL_ROLES})
+    if unknown:
+        raise BadInputError(f"adapter role {unknown[0]!r} is not one of "
+                            f"{', '.join(ADAPTER_ROLES)}")
+    return {role: Path(path) for role, path in adapter.items()}
+
+
+def adapter_for(adapters: Mapping[str, Path], role: str | None) -> str | None:
+    """The key of the adapter that serves a call of this role, or None for the base weights."""
+    if role is not None and role in adapters:
+        return role
+    return ALL_ROLES if ALL_ROLES in adapters else None
+
+
+def parse_adapter_args(values: list[str] | None) -> str | dict[str, str] | None:
+    """--adapter values -> RunConfig.adapter: one PATH for every call, or ROLE=PATH each.
+
+    Exits 2 (BadInputError) on a missing file, an unknown role or a role given twice, before
+    any model is loaded.
+    """
+    if not values:
+        return None
+    roles: dict[str, str] = {}
+    for value in values:
+        role, sep, path = value.partition("=")
+        if not sep or (role not in ADAPTER_ROLES and Path(value).exists()):
+            role, path = ALL_ROLES, value
+        elif role not in ADAPTER_ROLES:
+            raise BadInputError(f"--adapter {value}: role {role!r} is not one of "
+                                f"{', '.join(ADAPTER_ROLES)} (ROLE=PATH, or PATH for all)")
+        if not Path(path).exists():
+            raise BadInputError(f"--adapter {value}: {path} does not exist")
+        if role in roles:
+            raise BadInputError(f"--adapter {value}: more than one adapter for "
+                                f"{'every call' if role == ALL_ROLES else role}")
+        roles[role] = str(Path(path).resolve())  # run.json must resume from any folder
+    return roles[ALL_ROLES] if list(roles) == [ALL_ROLES] else roles
+
+
+def add_adapter_argument(parser: argparse.ArgumentParser) -> None:
+    """--adapter as `run` and `bench` take it (parse with parse_adapter_args)."""
+    parser.add_argument("--adapter", action="append", metavar="[ROLE=]PATH",
+                        help="LoRA adapter (GGUF for llama.cpp, PEFT dir for hf) for every "
+                             f"call, or per role ({', '.join(ADAPTER_ROLES)}) as ROLE=PATH, "
+                             "repeated; a role without one runs on the base weights")
+
+
 def load_model(
     name_or_path: str | os.PathLike[str],
     backend: Backend = "auto",
-    adapter: str | os.PathLike[str] | None = None,
+    adapter: Adapter | None = None,
     **options: object,
 ) -> ChatModel:
     """Load a registered model name, .gguf file or HF directory on the chosen backend.
 
     auto: a .gguf file runs on llama.cpp (fast on a CPU), a directory on transformers.
-    adapter: a LoRA adapter (GGUF for llama.cpp, a peft directory for hf).
+    adapter: a LoRA adapter (GGUF for llama.cpp, a peft directory for hf) for every call, or
+    {role: adapter} (roles: ADAPTER_ROLES) so each of GPIoT's roles runs on its own.
     """
     from agent.models.fetch import model_path
     from agent.models.registry import MODELS
 
     if backend not in BACKENDS:
         raise BadInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    adapters = role_adapters(adapter)
     text = os.fspath(name_or_path)
     path = model_path(text)
     sha = MODELS[text].sha256 if text in MODELS else None
@@ -89,7 +160,7 @@ def load_model(
             )
         from agent.models.llamacpp import LlamaCppModel
 
-        return LlamaCppModel(path, name=name, sha256=sha, adapter=adapter, **options)
+        return LlamaCppModel(path, name=name, sha256=sha, adapters=adapters, **options)
     from agent.models.hf import HFModel
 
-    return HFModel(path, name=name, sha256=sha, adapter=adapter, **options)
+    return HFModel(path, name=name, sha256=sha, adapters=adapters, **options)

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import Any
 
-from agent.errors import InfraError
-from agent.models.base import ChatModel, Completion
+from agent.errors import BadInputError, InfraError
+from agent.models.base import ALL_ROLES, ChatModel, Completion, adapter_for
+
+ADAPTER_NAME = {ALL_ROLES: "default"}  # peft's name for a model's only adapter
 
 INSTALL_HINT = (
     "pip install torch==2.13.0 transformers peft gguf  (pin torch: unpinned it pulls a "
@@ -28,7 +33,7 @@ class HFModel(ChatModel):
         *,
         name: str | None = None,
         sha256: str | None = None,
-        adapter: str | os.PathLike[str] | None = None,
+        adapters: Mapping[str, Path] | None = None,
         device: str | None = None,
         dtype: str | None = None,
     ) -> None:
@@ -62,13 +67,32 @@ class HFModel(ChatModel):
                 f"transformers could not load {self.path} ({exc}); check it is a complete GGUF "
                 "or HF model directory, and that the gguf package is installed for GGUF files"
             ) from exc
-        if adapter:
+        self._adapters = dict(adapters or {})
+        if self._adapters:
             try:
                 from peft import PeftModel
             except ImportError as exc:
                 raise InfraError(f"loading an adapter needs peft: {INSTALL_HINT}") from exc
-            model = PeftModel.from_pretrained(model, os.fspath(adapter))
+            for i, (role, path) in enumerate(self._adapters.items()):
+                if not (path / "adapter_config.json").is_file():
+                    raise BadInputError(f"{path}: the hf backend needs a PEFT adapter "
+                                        "directory (adapter_config.json + weights)")
+                name = ADAPTER_NAME.get(role, role)  # "*" -> peft's "default"
+                if i == 0:
+                    model = PeftModel.from_pretrained(model, os.fspath(path), adapter_name=name)
+                else:
+                    model.load_adapter(os.fspath(path), adapter_name=name)
         self._model = model.to(self.device).eval()
+
+    def _adapter_context(self, role: str | None) -> AbstractContextManager[Any]:
+        """The call's adapter switched on, or every adapter off for a role without one."""
+        if not self._adapters:
+            return nullcontext()
+        key = adapter_for(self._adapters, role)
+        if key is None:
+            return self._model.disable_adapter()
+        self._model.set_adapter(ADAPTER_NAME.get(key, key))
+        return nullcontext()
 
     def generate(
         self,
@@ -78,6 +102,7 @@ class HFModel(ChatModel):
         temperature: float = 0.0,
         seed: int | None = None,
         stop: list[str] | None = None,
+        role: str | None = None,
     ) -> Completion:
         """Chat completion with the tokenizer's template; temperature 0 is greedy."""
         from transformers import GenerationConfig
@@ -101,7 +126,7 @@ class HFModel(ChatModel):
         )
         if seed is not None:
             torch.manual_seed(seed)
-        with torch.inference_mode():
+        with torch.inference_mode(), self._adapter_context(role):
             out = self._model.generate(**inputs, generation_config=config, tokenizer=self._tok)
         n_in = inputs["input_ids"].shape[1]
         new = out[0, n_in:]

@@ -6,13 +6,16 @@ default when no chat_format is given), so prompts match what the model was tuned
 
 from __future__ import annotations
 
+import ctypes
 import os
 import time
+from collections.abc import Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from agent.errors import InfraError
-from agent.models.base import ChatModel, Completion
+from agent.errors import BadInputError, InfraError
+from agent.models.base import ChatModel, Completion, adapter_for
 
 INSTALL_HINT = "pip install llama-cpp-python==0.3.36  (builds from source, about 5 min on 2 cores)"
 
@@ -79,7 +82,7 @@ class LlamaCppModel(ChatModel):
         *,
         name: str | None = None,
         sha256: str | None = None,
-        adapter: str | os.PathLike[str] | None = None,
+        adapters: Mapping[str, Path] | None = None,
         n_ctx: int = 8192,
         n_threads: int | None = None,
         n_gpu_layers: int | None = None,
@@ -99,7 +102,6 @@ class LlamaCppModel(ChatModel):
                     n_ctx=n_ctx,
                     n_threads=n_threads or cpu_count(),
                     n_gpu_layers=n_gpu_layers,
-                    lora_path=os.fspath(adapter) if adapter else None,
                     seed=seed,
                     verbose=False,
                 )
@@ -108,6 +110,37 @@ class LlamaCppModel(ChatModel):
                 f"llama.cpp could not load {self.path} ({exc}); check the file is a complete "
                 "GGUF (gpiot models pull NAME re-fetches a registered model)"
             ) from exc
+        self._adapters = {role: self._load_adapter(llama_cpp, path)
+                          for role, path in (adapters or {}).items()}
+        self._active: str | None = None  # no adapter on the context after loading
+
+    def _load_adapter(self, llama_cpp: Any, path: Path) -> Any:
+        """One GGUF LoRA, held beside the base weights (freed with the model) and switched on
+        per call, so several roles share one loaded model."""
+        if path.is_dir() or not path.is_file():
+            raise BadInputError(f"{path}: the llama backend needs a GGUF LoRA file "
+                                "(python -m finetune.export ADAPTER_DIR writes one)")
+        ptr = llama_cpp.llama_adapter_lora_init(self._llm._model.model, os.fspath(path).encode())
+        if not ptr:
+            raise InfraError(f"llama.cpp could not load the LoRA adapter {path}; check it was "
+                             "exported for this base model (python -m finetune.export)")
+        return ptr
+
+    def _use(self, role: str | None) -> None:
+        """Put the call's adapter (or none) on the context; a no-op when it is already on."""
+        key = adapter_for(self._adapters, role)
+        if key == self._active:
+            return
+        llama_cpp = import_llama_cpp()
+        ctx = self._llm._ctx.ctx
+        if key is None:
+            failed = llama_cpp.llama_set_adapters_lora(ctx, None, 0, None)
+        else:
+            ptrs = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(self._adapters[key])
+            failed = llama_cpp.llama_set_adapters_lora(ctx, ptrs, 1, (ctypes.c_float * 1)(1.0))
+        if failed:
+            raise InfraError(f"llama.cpp could not switch to the {key or 'base'} adapter")
+        self._active = key
 
     def generate(
         self,
@@ -117,9 +150,11 @@ class LlamaCppModel(ChatModel):
         temperature: float = 0.0,
         seed: int | None = None,
         stop: list[str] | None = None,
+        role: str | None = None,
     ) -> Completion:
         """Chat completion; temperature 0 selects llama.cpp's greedy sampler."""
         start = time.perf_counter()
+        self._use(role)
         # Forget the previous call's KV cache: reusing a shared prefix evaluates the prompt
         # in other batch shapes, and greedy output then differed between identical calls
         # (seen with the 1.5B). Repeatable runs (--seed) are worth the prompt re-evaluation.

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.models.base import CALL_ROLE
 from finetune.data.pipeline import example
 from finetune.data.prompts import answer
 
 # a rewrite is the task prompt plus what failed earlier: a code-generation example
-ROLE = {"draft": "code", "rewrite": "code", "repair": "repair", "decompose": "decompose"}
+# specify replies are free-form I/O notes nothing verifies, so they train no role
+ROLE = {call: role for call, role in CALL_ROLE.items() if call != "specify"}
 BENCH_PARTS = ("iotbench", "examples")
 DOC = "A program that passed every check, hidden recordings included."
 
