@@ -27,11 +27,17 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from agent.configuration import MODES, RunConfig
+from agent.configuration import (
+    MODES,
+    RunConfig,
+    add_stage_arguments,
+    changed_stages,
+    stage_options,
+)
 from agent.errors import EXIT_OK, BadInputError, GpiotError, InfraError
 from agent.models.base import add_adapter_argument, parse_adapter_args
 from sandboxes import BACKENDS
@@ -57,12 +63,14 @@ class BenchConfig:
     max_attempts: int = RunConfig.max_attempts
     time_limit_s: float = RunConfig.time_limit_s
     sandbox: str = RunConfig.sandbox
+    # stage switches and --candidates that differ from RunConfig's defaults (ablations)
+    stages: dict[str, Any] = field(default_factory=dict)
 
     def run_config(self, sample: int) -> RunConfig:
         return RunConfig(model=self.model, backend=self.backend, adapter=self.adapter,
                          mode=self.mode, max_attempts=self.max_attempts,
                          time_limit_s=self.time_limit_s, seed=self.seed + sample,
-                         sandbox=self.sandbox)
+                         sandbox=self.sandbox, **self.stages)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BenchConfig:
@@ -146,11 +154,13 @@ def pin_config(out: Path, cfg: BenchConfig, tasks: list[Task]) -> None:
     file = out / "bench.json"
     if file.is_file():
         old = json.loads(file.read_text())["config"]
-        diff = [k for k, v in asdict(cfg).items() if old.get(k) != v]
+        defaults = asdict(BenchConfig(tasks_dir=""))  # a key added later reads as its default
+        diff = [k for k, v in asdict(cfg).items() if old.get(k, defaults[k]) != v]
         if not diff:
             return
         if load_results(out):
-            what = ", ".join(f"{k} {old.get(k)!r} -> {getattr(cfg, k)!r}" for k in diff)
+            what = ", ".join(f"{k} {old.get(k, defaults[k])!r} -> {getattr(cfg, k)!r}"
+                             for k in diff)
             raise BadInputError(f"bench: {out} holds a bench with another configuration "
                                 f"({what}); use another --out or the same options")
         # nothing was measured under the old one (say, a mistyped model name): replace it
@@ -405,6 +415,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--max-attempts", type=int, default=RunConfig.max_attempts)
     b.add_argument("--time-limit", type=float, default=RunConfig.time_limit_s,
                    help="seconds per task attempt")
+    add_stage_arguments(b)
     b.add_argument("--sandbox", default=RunConfig.sandbox, choices=BACKENDS)
     b.add_argument("--out", type=Path, help="output directory (default: runs/bench/<model>-<mode>)")
     b.set_defaults(func=cmd_bench)
@@ -434,7 +445,8 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
                        mode=args.mode,
                        samples=args.samples, seed=args.seed, temperature=temperature,
                        max_attempts=args.max_attempts, time_limit_s=args.time_limit,
-                       sandbox=args.sandbox)
+                       sandbox=args.sandbox,
+                       stages=changed_stages(stage_options(args, "bench")))
 
 
 def cmd_bench(args: argparse.Namespace,

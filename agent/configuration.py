@@ -6,9 +6,11 @@ settings and reports say what produced them.
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from agent.errors import BadInputError
 from agent.models.registry import DEFAULT_MODEL
 from sandboxes import DEFAULT_BACKEND
 
@@ -57,3 +59,37 @@ class RunConfig:
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
+
+
+# The switches the ablations turn, as `run` and `bench` take them (--retrieve/--no-retrieve)
+STAGES: dict[str, str] = {
+    "decompose": "sub-tasks from the model, fed to the draft",
+    "specify": "input/output per sub-task (with --decompose)",
+    "retrieve": "knowledge cards in draft and repair prompts",
+    "knowledge_code": "show the cards' code too, not only guidance",
+    "lint": "static checks before running",
+    "controller": "fresh hotter draft after two stalled rounds",
+}
+
+
+def add_stage_arguments(parser: argparse.ArgumentParser) -> None:
+    """--candidates and a --STAGE/--no-STAGE pair per switch, defaulting to RunConfig's."""
+    defaults = RunConfig()
+    parser.add_argument("--candidates", type=int, default=defaults.candidates,
+                        help="drafts per fresh-draft round")
+    for name, what in STAGES.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", action=argparse.BooleanOptionalAction,
+                            default=getattr(defaults, name), help=what)
+
+
+def stage_options(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    """The switches and --candidates as RunConfig keyword arguments (exit 2 on < 1)."""
+    if args.candidates < 1:
+        raise BadInputError(f"{command}: --candidates must be at least 1")
+    return {name: getattr(args, name) for name in ("candidates", *STAGES)}
+
+
+def changed_stages(options: dict[str, Any]) -> dict[str, Any]:
+    """Only the switches that differ from the defaults: what a bench's label must show."""
+    defaults = RunConfig()
+    return {k: v for k, v in options.items() if getattr(defaults, k) != v}

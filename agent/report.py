@@ -393,6 +393,10 @@ def bench_label(config: dict[str, Any]) -> str:
         label += " +" + ",".join(f"{r}={Path(p).name}" for r, p in sorted(adapter.items()))
     elif adapter:
         label += f" +{Path(str(adapter)).name}"
+    for stage, on in sorted((config.get("stages") or {}).items()):  # an ablation's switches
+        flag = stage.replace("_", "-")
+        label += f" {flag}={on}" if not isinstance(on, bool) else (
+            f" +{flag}" if on else f" -{flag}")
     return label
 
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agent.configuration import MODES, RunConfig
+from agent.configuration import MODES, RunConfig, add_stage_arguments, stage_options
 from agent.context import RunContext
 from agent.errors import EXIT_FAIL, EXIT_OK, BadInputError
 from agent.models.base import add_adapter_argument, parse_adapter_args
@@ -41,34 +41,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--time-limit", type=float, default=RunConfig.time_limit_s,
                    help="seconds; the run stops after the round that passes it")
     r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--candidates", type=int, default=RunConfig.candidates,
-                   help="drafts per fresh-draft round")
-    defaults = RunConfig()
-    for stage, what in (("decompose", "sub-tasks from the model, fed to the draft"),
-                        ("specify", "input/output per sub-task (with --decompose)"),
-                        ("retrieve", "knowledge cards in draft and repair prompts"),
-                        ("knowledge-code", "show the cards' code too, not only guidance"),
-                        ("lint", "static checks before running"),
-                        ("controller", "fresh hotter draft after two stalled rounds")):
-        r.add_argument(f"--{stage}", action=argparse.BooleanOptionalAction,
-                       default=getattr(defaults, stage.replace("-", "_")), help=what)
+    add_stage_arguments(r)
     r.add_argument("--runs-dir", type=Path, default=Path("runs"))
     r.add_argument("--sandbox", default=RunConfig.sandbox, choices=BACKENDS)
     r.set_defaults(func=cmd_run)
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
-    for name in ("max_attempts", "max_new_tokens", "candidates"):
+    for name in ("max_attempts", "max_new_tokens"):
         if getattr(args, name) < 1:
             raise BadInputError(f"run: --{name.replace('_', '-')} must be at least 1")
     return RunConfig(
         model=args.model, backend=args.backend, adapter=parse_adapter_args(args.adapter),
         mode=args.mode,
         max_attempts=args.max_attempts, max_new_tokens=args.max_new_tokens,
-        time_limit_s=args.time_limit, seed=args.seed, candidates=args.candidates,
-        decompose=args.decompose, specify=args.specify, retrieve=args.retrieve,
-        knowledge_code=args.knowledge_code, lint=args.lint, controller=args.controller,
-        sandbox=args.sandbox)
+        time_limit_s=args.time_limit, seed=args.seed, sandbox=args.sandbox,
+        **stage_options(args, "run"))
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -144,6 +144,35 @@ def test_a_different_configuration_into_the_same_out_is_refused(tmp_path) -> Non
     assert "samples 1 -> 2" in proc.stderr
 
 
+def test_stage_switches_reach_every_run_and_label_the_bench(tmp_path, sandbox) -> None:
+    """Ablations on IoTBench: a bench's stage switches are pinned, applied to each run, and
+    name its column in bench-compare; a bench.json from before the switches resumes as the
+    defaults it ran with and refuses other switches."""
+    from agent.report import bench_label
+
+    ablated = BenchConfig(tasks_dir=str(EXAMPLES), tasks="hrv-*", stages={"lint": False,
+                                                                          "candidates": 1})
+    out, base = tmp_path / "ablated", tmp_path / "base"
+    assert run_bench(ablated, out, load=lambda c: FakeModel()) == 0
+    assert run_bench(BenchConfig(tasks_dir=str(EXAMPLES), tasks="hrv-*"), base,
+                     load=lambda c: FakeModel()) == 0
+    run_cfg = json.loads((out / _lines(out)[0]["run_dir"] / "report.json").read_text())["config"]
+    twin = json.loads((base / _lines(base)[0]["run_dir"] / "report.json").read_text())["config"]
+    assert (run_cfg["lint"], run_cfg["candidates"]) == (False, 1)
+    assert (twin["lint"], twin["candidates"]) == (True, 2)
+    pinned = json.loads((out / "bench.json").read_text())["config"]
+    assert bench_label(pinned).endswith("agent candidates=1 -lint")
+    # an older bench.json has no "stages": it is the defaults, so it resumes as such ...
+    old = json.loads((base / "bench.json").read_text())
+    del old["config"]["stages"]
+    (base / "bench.json").write_text(json.dumps(old))
+    tasks = discover(EXAMPLES, "hrv-*")
+    pin_config(base, BenchConfig(tasks_dir=str(EXAMPLES), tasks="hrv-*"), tasks)
+    with pytest.raises(BadInputError, match=re.escape("stages {} -> {'retrieve': True}")):
+        pin_config(base, BenchConfig(tasks_dir=str(EXAMPLES), tasks="hrv-*",
+                                     stages={"retrieve": True}), tasks)
+
+
 def test_bad_arguments_exit_2(tmp_path) -> None:
     for args in (["--samples", "0"], ["--jobs", "0"], [str(tmp_path / "nope")]):
         proc = subprocess.run([sys.executable, "-m", "agent", "bench", *args, "--out",
