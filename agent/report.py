@@ -403,7 +403,8 @@ def bench_label(config: dict[str, Any]) -> str:
 def render_compare(benches: list[tuple[str, list[dict[str, Any]], int]]) -> str:
     """Benches side by side (label, records, tasks planned): overall, then on the tasks
     every bench finished (a partial run compared only where it is comparable), per
-    category and difficulty as solved/finished, and a per-task matrix."""
+    category and difficulty as solved/finished, and a per-task matrix. Tokens and wall time
+    are means per run (one task x one sample), the unit that costs them."""
     labels = [b[0] for b in benches]
     done = [{r["task"] for r in recs} for _, recs, _ in benches]
     common = set.intersection(*done) if done else set()
@@ -423,11 +424,11 @@ def render_compare(benches: list[tuple[str, list[dict[str, Any]], int]]) -> str:
             [f"solved (the {len(common)} tasks all finished)",
              *[solved(s["overall"] if s else None) for s in sums_common]],
             ["pass@1 (all finished)", *[_pct(s["overall"]["pass_at"].get(1, 0)) for s in sums]],
-            ["tokens out per task (mean)",
+            ["tokens out per run (mean)",
              *[f"{s['overall']['tokens_out']['mean']:.0f}" for s in sums]],
-            ["tokens in per task (mean)",
+            ["tokens in per run (mean)",
              *[f"{s['overall']['tokens_in']['mean']:.0f}" for s in sums]],
-            ["wall s per task (mean)", *[f"{s['overall']['wall_s']['mean']:.1f}" for s in sums]]]
+            ["wall s per run (mean)", *[f"{s['overall']['wall_s']['mean']:.1f}" for s in sums]]]
     parts = ["## Overall", _table(["", *labels], rows)]
     for key in ("category", "difficulty"):
         names = sorted({n for s in sums for n in s[key]},
