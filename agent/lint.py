@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -411,11 +412,12 @@ def _is_call_to(ctx: _Ctx, node: ast.AST, *targets: str) -> bool:
 
 def _warnings(ctx: _Ctx, requirement: str, function_name: str) -> list[Finding]:
     out: list[Finding] = []
-    diff_vars = set()
+    diff_vars: dict[str, ast.Call] = {}  # d = np.diff(...): the call, to see what it differences
     context = f"{requirement} {function_name}"
     for node in ast.walk(ctx.tree):
         if isinstance(node, ast.Assign) and _is_call_to(ctx, node.value, "numpy.diff"):
-            diff_vars |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+            assert isinstance(node.value, ast.Call)
+            diff_vars |= {t.id: node.value for t in node.targets if isinstance(t, ast.Name)}
     for node in ast.walk(ctx.tree):
         # x - np.roll(x, 1): wraps the last sample around to the front.
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and (
@@ -474,16 +476,58 @@ def _warnings(ctx: _Ctx, requirement: str, function_name: str) -> list[Finding]:
     return out
 
 
-def _abs_diff(ctx: _Ctx, diff_vars: set[str]) -> list[Finding]:
+# Differences of these never go down (times, sample indices, peak positions), so a gap test
+# `np.diff(t) > 86400` is right as it stands and abs() advice would mislead (seen on IoTBench:
+# the hint fired on `np.diff(np.where(x > 0)[0]) > 0` and on day-gap tests over timestamps).
+_ORDERED_NAME = re.compile(r"(^|_)(t|ts|time|times|timestamps?|idx|ind|indices|index|peaks?|"
+                           r"onsets?|locs?|positions?|beats?|rpeaks|r_peaks|samples?_at|"
+                           r"starts?|ends?)($|_)|(time|idx|peaks|onsets)$", re.I)
+_ORDERED_CALLS = ("numpy.where", "numpy.nonzero", "numpy.flatnonzero", "numpy.argwhere",
+                  "numpy.arange", "numpy.cumsum", "numpy.sort", "numpy.unique", "sorted",
+                  "scipy.signal.find_peaks", "numpy.linspace")
+
+
+def _ordered(ctx: _Ctx, node: ast.AST, names: Collection[str] = ()) -> bool:
+    """Whether a differenced expression is non-decreasing by construction or by name
+    (names: variables assigned from such an expression)."""
+    while isinstance(node, ast.Subscript):  # np.where(...)[0], find_peaks(x)[0]
+        node = node.value
+    if isinstance(node, ast.Call):
+        if _is_call_to(ctx, node, *_ORDERED_CALLS):
+            return True
+        if _is_call_to(ctx, node, "numpy.asarray", "numpy.array") and node.args:
+            return _ordered(ctx, node.args[0], names)
+        return False
+    if isinstance(node, ast.Attribute):
+        return bool(_ORDERED_NAME.search(node.attr))
+    return isinstance(node, ast.Name) and (node.id in names
+                                           or bool(_ORDERED_NAME.search(node.id)))
+
+
+def _ordered_names(ctx: _Ctx) -> set[str]:
+    """Variables holding indices or times: `on = np.where(x > 0)[0]`, `p, _ = find_peaks(x)`."""
+    names: set[str] = set()
+    for node in ast.walk(ctx.tree):
+        if isinstance(node, ast.Assign) and _ordered(ctx, node.value):
+            for t in node.targets:
+                first = t.elts[0] if isinstance(t, ast.Tuple) and t.elts else t
+                if isinstance(first, ast.Name):
+                    names.add(first.id)
+    return names
+
+
+def _abs_diff(ctx: _Ctx, diff_vars: dict[str, ast.Call]) -> list[Finding]:
     """`np.diff(x) > 50` counts only increases; 'differ by more than 50' needs abs()."""
-    out = []
+    out, ordered = [], _ordered_names(ctx)
     for node in ast.walk(ctx.tree):
         if not (isinstance(node, ast.Compare) and len(node.ops) == 1
                 and isinstance(node.ops[0], (ast.Gt, ast.GtE))):
             continue
         left = node.left
-        if _is_call_to(ctx, left, "numpy.diff") or (isinstance(left, ast.Name)
-                                                    and left.id in diff_vars):
+        call = left if _is_call_to(ctx, left, "numpy.diff") else (
+            diff_vars.get(left.id) if isinstance(left, ast.Name) else None)
+        if isinstance(call, ast.Call) and not (
+                call.args and _ordered(ctx, call.args[0], ordered)):
             out.append(Finding("missing-abs", node.lineno, f"`{ast.unparse(node)[:40]}` counts "
                                "only increases; differences larger than a bound in either "
                                "direction need np.abs(...) first", False))

@@ -166,6 +166,25 @@ def test_missing_abs_on_differences_warns() -> None:
     assert run(ok, fn="pnn50", args=("nni",), index={}) == []
 
 
+@pytest.mark.parametrize("body", [
+    "    gaps = np.diff(t) > 86400\n    return int(gaps.sum())\n",
+    "    on = np.where(x > 0)[0]\n    return int(np.sum(np.diff(on) > 1))\n",
+    "    peaks, _ = find_peaks(x)\n    d = np.diff(peaks)\n    return int(np.sum(d > 5))\n",
+    "    d = np.diff(np.flatnonzero(x))\n    return int(np.sum(d >= 2))\n",
+])
+def test_missing_abs_stays_quiet_on_differences_that_cannot_go_down(body) -> None:
+    """Times, indices and peak positions only increase: a gap test on them needs no abs()
+    (the hint misled repairs of IoTBench's day-gap and window tasks)."""
+    src = ("import numpy as np\nfrom scipy.signal import find_peaks\n\n"
+           "def gaps(x, t):\n" + body)
+    assert "missing-abs" not in rules(run(src, fn="gaps", args=("x", "t"), index={}), False)
+    # the same test on the signal's own differences is the mistake the hint is for
+    signal = src.replace("np.diff(t)", "np.diff(x)").replace("np.diff(on)", "np.diff(x[on])")
+    signal = signal.replace("np.diff(peaks)", "np.diff(x[peaks])").replace(
+        "np.diff(np.flatnonzero(x))", "np.diff(x)")
+    assert "missing-abs" in rules(run(signal, fn="gaps", args=("x", "t"), index={}), False)
+
+
 def test_population_std_warns_when_sample_is_asked() -> None:
     src = "import numpy as np\n\ndef sdnn(nni):\n    return float(np.std(nni))\n"
     req = "Return the sample standard deviation of the NN intervals."
