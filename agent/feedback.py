@@ -58,6 +58,9 @@ _ERROR_HINTS: list[tuple[str, str]] = [
      "distance=int(0.3 * fs)"),
     (r"got an unexpected keyword argument",
      "that keyword does not exist for this function: remove it or use a documented one"),
+    (r"inhomogeneous", "windows of unequal length: the last window is shorter, so np.array "
+     "cannot stack them; compute each window's value inside the loop, or keep whole windows "
+     "only (range(0, len(x) - n + 1, hop)) where the task drops a partial one"),
     (r"must be 1-D|object too deep|setting an array element with a sequence",
      "wrong shape: check the input shape (use np.asarray(x).ravel() for one channel)"),
 ]

@@ -232,3 +232,16 @@ def test_length_hint_quiet_when_the_shape_is_right_or_events() -> None:
 def test_unexpected_keyword_fs_hint() -> None:
     text = "TypeError: find_peaks() got an unexpected keyword argument 'fs'"
     assert any("distance=int(0.3 * fs)" in h for h in feedback._error_hints(text))
+
+
+def test_ragged_windows_hint_is_not_the_input_shape_hint() -> None:
+    """np.array over frames whose last one is short: the input is fine, the windows are not
+    (the generic shape hint sent IoTBench's audio-rms-dbfs repairs after the input)."""
+    text = ("ValueError: setting an array element with a sequence. The requested array has an "
+            "inhomogeneous shape after 1 dimensions. The detected shape was (72,) + "
+            "inhomogeneous part.")
+    hints = feedback._error_hints(text)
+    assert len(hints) == 1 and hints[0].startswith("windows of unequal length")
+    assert "range(0, len(x) - n + 1, hop)" in hints[0] and "ravel" not in hints[0]
+    nested = "ValueError: setting an array element with a sequence."
+    assert "ravel()" in feedback._error_hints(nested)[0]
