@@ -275,6 +275,19 @@ def _allclose(result: CaseResult, case: Case) -> list[str]:
     return lines
 
 
+def _event_gap(n: int, want: int, fs: float | None) -> tuple[str, str] | None:
+    """The expected events' mean spacing (sentence, distance= expression), from the trace
+    length and the expected count: a distance fitted to this task, not a heartbeat's 0.3 s."""
+    if not (n and want):
+        return None
+    per = n / want
+    if fs:
+        sentence = (f" the {want} expected events are about {per / fs:.3g} s ({per:.0f} "
+                    "samples) apart;")
+        return sentence, f"int({per / fs / 2:.3g} * fs)"
+    return f" the {want} expected events are about {per:.0f} samples apart;", f"{per / 2:.0f}"
+
+
 def _events(result: CaseResult, case: Case) -> list[str]:
     d = result.detail
     p, r = d.get("precision", 0.0), d.get("recall", 0.0)
@@ -285,14 +298,18 @@ def _events(result: CaseResult, case: Case) -> list[str]:
              f"{d.get('matched', 0)} matched within {_fmt(tol)} samples; precision {p:.2f}, "
              f"recall {r:.2f}"]
     off = d.get("mean_offset")
+    n, fs = max(_lengths(case), default=0), _fs(case)
+    gap = _event_gap(n, want, fs)
     if want and found >= 1.3 * want and p < 0.8:
+        distance = (f"distance=about half that gap, {gap[1]}" if gap
+                    else "distance= (the shortest plausible gap, in samples)")
         lines.append(f"Hint: about {found / want:.1f}x too many events: peaks double-counted or "
-                     "noise detected; use find_peaks(x, distance=int(0.3 * fs)) and a "
-                     "prominence/height relative to the signal")
+                     f"noise detected;{gap[0] if gap else ''} use find_peaks(x, {distance}) "
+                     "and a prominence/height relative to the signal")
     elif want and found <= 0.8 * want and r < 0.8:
         lines.append("Hint: too few events (low recall): the threshold is too high or "
-                     "distance too large; use a threshold relative to the signal (e.g. a "
-                     "percentile) after band-pass filtering")
+                     f"distance too large;{gap[0] if gap else ''} use a threshold relative to "
+                     "the signal (e.g. a percentile) after band-pass filtering")
     elif p < 0.8 and r < 0.8:
         lines.append("Hint: about the right count but in the wrong places: detect on the "
                      "filtered signal, then move each peak to the local max of the original")
@@ -301,8 +318,6 @@ def _events(result: CaseResult, case: Case) -> list[str]:
         lines.append(f"Hint: matched events are {abs(off):.1f} samples {side} on average: "
                      "a filter/derivative delay or shifted indices; refine to the local max")
     vals = result.value if isinstance(result.value, list) else []
-    n = max(_lengths(case), default=0)
-    fs = _fs(case)
     if vals and fs and n and max(vals) <= n / fs * 1.01 and d.get("matched", 0) == 0:
         lines.append("Hint: the values look like seconds; return sample indices")
     return lines

@@ -169,6 +169,24 @@ def test_events_feedback_low_recall_and_offset() -> None:
     assert "double-counted" not in text
 
 
+@pytest.mark.parametrize(("fs", "n", "want", "gap", "distance"), [
+    (360.0, 3600, 12, "about 0.833 s (300 samples) apart", "int(0.417 * fs)"),  # heartbeats
+    (1.0, 86400, 6, "about 14400 samples apart", "7200"),  # switch-ons, no usable fs
+])
+def test_too_many_events_hint_fits_the_task_spacing(fs, n, want, gap, distance) -> None:
+    """The distance advice comes from the expected events' spacing on this trace, so a task
+    whose events are hours apart is not told to keep peaks 0.3 s apart (a heartbeat's)."""
+    case = _case(list(range(want)), metric="events_f1", fs=fs, n=n, tolerance=5, min=0.9)
+    r = CaseResult("c", False, False, "wrong_value", "events_f1", figure=0.2,
+                   summary="F1 0.2 < 0.9", value=[1, 2],
+                   detail={"precision": 0.1, "recall": 0.9, "found": 10 * want,
+                           "expected": want, "matched": want})
+    text = feedback_for_case(r, case, load_spec(EXAMPLES / "ecg-rpeaks" / "spec.yaml"))
+    hint = next(x for x in text.splitlines() if "too many events" in x)
+    assert gap in hint and f"find_peaks(x, distance=about half that gap, {distance})" in hint
+    assert "0.3 * fs" not in hint
+
+
 def test_accuracy_single_label() -> None:
     case = Case("c", False, {}, ["a", "b", "a"], Check("accuracy", {"min": 0.9}))
     r = CaseResult("c", False, False, "wrong_value", "accuracy", figure=0.67,
