@@ -526,8 +526,11 @@ def _abs_diff(ctx: _Ctx, diff_vars: dict[str, ast.Call]) -> list[Finding]:
         left = node.left
         call = left if _is_call_to(ctx, left, "numpy.diff") else (
             diff_vars.get(left.id) if isinstance(left, ast.Name) else None)
-        if isinstance(call, ast.Call) and not (
-                call.args and _ordered(ctx, call.args[0], ordered)):
+        rising = (isinstance(node.comparators[0], ast.Constant)
+                  and node.comparators[0].value == 0)  # `> 0` asks "going up": signed on purpose
+        if isinstance(call, ast.Call) and not rising and not (
+                call.args and (_ordered(ctx, call.args[0], ordered)
+                               or _is_call_to(ctx, call.args[0], "numpy.sign"))):
             out.append(Finding("missing-abs", node.lineno, f"`{ast.unparse(node)[:40]}` counts "
                                "only increases; differences larger than a bound in either "
                                "direction need np.abs(...) first", False))

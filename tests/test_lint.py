@@ -171,6 +171,8 @@ def test_missing_abs_on_differences_warns() -> None:
     "    on = np.where(x > 0)[0]\n    return int(np.sum(np.diff(on) > 1))\n",
     "    peaks, _ = find_peaks(x)\n    d = np.diff(peaks)\n    return int(np.sum(d > 5))\n",
     "    d = np.diff(np.flatnonzero(x))\n    return int(np.sum(d >= 2))\n",
+    "    up = np.diff(x) > 0\n    return int(up.sum())\n",  # rising: the sign is the point
+    "    return int(np.sum(np.diff(np.sign(x)) > 1))\n",  # upward zero crossings
 ])
 def test_missing_abs_stays_quiet_on_differences_that_cannot_go_down(body) -> None:
     """Times, indices and peak positions only increase: a gap test on them needs no abs()
@@ -181,7 +183,8 @@ def test_missing_abs_stays_quiet_on_differences_that_cannot_go_down(body) -> Non
     # the same test on the signal's own differences is the mistake the hint is for
     signal = src.replace("np.diff(t)", "np.diff(x)").replace("np.diff(on)", "np.diff(x[on])")
     signal = signal.replace("np.diff(peaks)", "np.diff(x[peaks])").replace(
-        "np.diff(np.flatnonzero(x))", "np.diff(x)")
+        "np.diff(np.flatnonzero(x))", "np.diff(x)").replace("> 0\n", "> 0.5\n").replace(
+        "np.diff(np.sign(x))", "np.diff(x)")
     assert "missing-abs" in rules(run(signal, fn="gaps", args=("x", "t"), index={}), False)
 
 
