@@ -154,6 +154,19 @@ def _shape(value: Any) -> tuple[int, ...] | None:
         return None
 
 
+def _interval_seconds(name: str, v: np.ndarray) -> float | None:
+    """Total duration when `name` holds beat-to-beat intervals (NN/RR/IBI, in ms or s)."""
+    if v.ndim != 1 or not re.search(r"(^|_)(nni?|rri?|ibi)($|_)|interval", name, re.I):
+        return None
+    x = np.asarray(v, dtype=float)
+    mid = float(np.nanmedian(x)) if x.size else 0.0
+    if 200 <= mid <= 3000:
+        return float(np.nansum(x)) / 1000
+    if 0.2 <= mid <= 3:
+        return float(np.nansum(x))
+    return None
+
+
 def length_hint(result: CaseResult, case: Case) -> str:
     """How a wrong-length result relates to the input length and the sampling rate.
 
@@ -180,6 +193,15 @@ def length_hint(result: CaseResult, case: Case) -> str:
         if not isinstance(v, np.ndarray) or v.ndim < 1 or len(v) <= m:
             continue
         n = len(v)
+        seconds = _interval_seconds(name, v)
+        if seconds:  # intervals: their sum is the time axis, and windows are in time
+            times = f"np.cumsum({name})" + (" / 1000" if seconds < np.sum(v) else "")
+            line = (f"expected {m} values from the {n} intervals of `{name}`, which add up to "
+                    f"{seconds:.4g} s (beat times: {times}): one per about "
+                    f"{seconds / m:.4g} s of recording")
+            if 0 < n_got and abs(n_got - m) > max(2, 0.02 * m):
+                line += f"; you returned one per {seconds / n_got:.4g} s"
+            break
         line = f"expected {m} values from the {n} samples of `{name}`: one per about "
         per = n / m
         line += f"{per:.4g} samples" + (f" ({per / fs:.4g} s at {_fmt(fs)} Hz)" if fs else "")

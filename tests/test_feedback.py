@@ -241,6 +241,23 @@ def test_length_hint_names_the_window_in_samples_and_seconds() -> None:
     assert "combine the columns" in _wrong_len(np.zeros((55, 3)).tolist(), [0.0] * 55)
 
 
+def test_length_hint_puts_intervals_on_their_time_axis() -> None:
+    """hrv-hr-per-minute as the 1.5B got it: 1446 values for 20 minutes. NN intervals are not
+    samples at a rate: their sum is the time, so the hint counts seconds, not samples."""
+    nni = np.full(1600, 750, dtype=np.int64)  # 1200 s of beats at 80 bpm
+    case = Case("c", False, {"nni": nni}, [80.0] * 20, Check("allclose", {"atol": 0.5}))
+    res = CaseResult("c", False, False, "wrong_type", "allclose", value=[80.0] * 1446)
+    hint = feedback.length_hint(res, case)
+    assert "1600 intervals of `nni`, which add up to 1200 s" in hint
+    assert "np.cumsum(nni) / 1000" in hint and "one per about 60 s of recording" in hint
+    assert "you returned one per 0.8299 s" in hint and "samples" not in hint
+    seconds = Case("c", False, {"rr_s": nni / 1000}, [80.0] * 20, Check("allclose", {}))
+    assert "(beat times: np.cumsum(rr_s)):" in feedback.length_hint(res, seconds)
+    # the same numbers under a signal's name are samples, as before
+    signal = Case("c", False, {"ppg": nni}, [80.0] * 20, Check("allclose", {"atol": 0.5}))
+    assert "1600 samples of `ppg`" in feedback.length_hint(res, signal)
+
+
 def test_length_hint_quiet_when_the_shape_is_right_or_events() -> None:
     assert _wrong_len([0.1] * 120, [0.2] * 120) == ""
     assert _wrong_len([1, 2, 3], [5, 9], metric="events_f1") == ""
