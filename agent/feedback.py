@@ -154,8 +154,9 @@ def _shape(value: Any) -> tuple[int, ...] | None:
         return None
 
 
-def _interval_seconds(name: str, v: np.ndarray) -> float | None:
-    """Total duration when `name` holds beat-to-beat intervals (NN/RR/IBI, in ms or s)."""
+def interval_seconds(name: str, v: np.ndarray) -> float | None:
+    """Total duration when `name` holds beat-to-beat intervals (NN/RR/IBI, in ms or s): their
+    sum is the recording's time axis, which the models miss (they window by count)."""
     if v.ndim != 1 or not re.search(r"(^|_)(nni?|rri?|ibi)($|_)|interval", name, re.I):
         return None
     x = np.asarray(v, dtype=float)
@@ -193,7 +194,7 @@ def length_hint(result: CaseResult, case: Case) -> str:
         if not isinstance(v, np.ndarray) or v.ndim < 1 or len(v) <= m:
             continue
         n = len(v)
-        seconds = _interval_seconds(name, v)
+        seconds = interval_seconds(name, v)
         if seconds:  # intervals: their sum is the time axis, and windows are in time
             times = f"np.cumsum({name})" + (" / 1000" if seconds < np.sum(v) else "")
             line = (f"expected {m} values from the {n} intervals of `{name}`, which add up to "

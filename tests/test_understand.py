@@ -30,3 +30,14 @@ def test_hidden_cases_are_not_in_the_cards() -> None:
     cards = trace_cards(spec)
     assert all(f"case {c.name}:" not in cards for c in spec.hidden_cases)
     assert all(f"case {c.name}:" in cards for c in spec.visible_cases)
+
+
+def test_interval_series_show_the_time_they_span() -> None:
+    """NN intervals are not samples at a rate: their sum is the recording's time, which the
+    1.5B missed when windowing them per minute (IoTBench hrv-hr-per-minute)."""
+    spec = load_spec(ROOT / "iotbench/tasks/hrv/hrv-hr-per-minute/spec.yaml")
+    case = spec.visible_cases[0]
+    total = float(case.args["nni"].sum()) / 1000
+    assert f"intervals adding up to {total:.1f} s" in trace_cards(spec)
+    ecg = trace_cards(load_spec(ROOT / "examples/ecg-rpeaks/spec.yaml"))
+    assert "intervals adding up" not in ecg and " s at 360 Hz" in ecg

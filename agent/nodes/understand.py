@@ -10,6 +10,7 @@ import numpy as np
 from langgraph.runtime import Runtime
 
 from agent.context import RunContext
+from agent.feedback import interval_seconds
 from agent.nodes import timed
 from agent.spec import Case, Spec
 from agent.state import State
@@ -25,7 +26,7 @@ def _rate(case: Case) -> float | None:
     return None
 
 
-def _describe(value: Any, rate: float | None) -> str:
+def _describe(value: Any, rate: float | None, name: str = "") -> str:
     if isinstance(value, np.ndarray):
         parts = [f"ndarray shape {value.shape} dtype {value.dtype}"]
         if value.dtype.kind in "biuf" and value.size:
@@ -33,6 +34,9 @@ def _describe(value: Any, rate: float | None) -> str:
             finite = v[np.isfinite(v)]
             if value.ndim == 1 and rate:
                 parts.append(f"{len(value) / rate:.1f} s at {rate:g} Hz")
+            seconds = interval_seconds(name, value)
+            if seconds:
+                parts.append(f"intervals adding up to {seconds:.1f} s")
             if finite.size:
                 parts.append(f"min {finite.min():.4g} max {finite.max():.4g} "
                              f"mean {finite.mean():.4g} std {finite.std():.4g}")
@@ -71,7 +75,7 @@ def trace_cards(spec: Spec) -> str:
         rate = _rate(case)
         out.append(f"case {case.name}:")
         for name, value in case.args.items():
-            out.append(f"  {name} = {_describe(value, rate)}")
+            out.append(f"  {name} = {_describe(value, rate, name)}")
     return "\n".join(out)
 
 
