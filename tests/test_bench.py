@@ -448,3 +448,25 @@ def test_workflow_runs_the_recipe_and_keeps_the_junit_report() -> None:
     upload = steps[uses.index("actions/upload-artifact")]
     assert upload["if"] == "always()" and upload["with"]["path"] == "junit.xml"
     assert uses.index("actions/upload-artifact") > runs.index(validate)
+
+
+def test_every_ablation_variant_is_a_valid_bench_with_its_own_switches(tmp_path) -> None:
+    """benchmarks/iotbench_ablations.py: each variant's flags parse as `bench` options and
+    change exactly what the variant names (no two variants pin the same configuration)."""
+    from agent.bench import config_from_args
+    from agent.cli import build_parser
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import iotbench_ablations as abl
+
+    variants = [v for v in abl.VARIANTS if v != "single-shot"]
+    *runs, compare = abl.commands(tmp_path, "qwen2.5-coder-1.5b", variants, ["--seed", "3"])
+    pinned = {}
+    for variant, cmd in zip(variants, runs, strict=True):
+        cfg = config_from_args(build_parser().parse_args(cmd[3:]))
+        assert cfg.seed == 3 and cfg.model == "qwen2.5-coder-1.5b"
+        pinned[variant] = json.dumps(cfg.stages, sort_keys=True)
+    assert pinned["agent"] == "{}" and json.loads(pinned["no-lint"]) == {"lint": False}
+    assert json.loads(pinned["decompose"]) == {"decompose": True, "specify": True}
+    assert len(set(pinned.values())) == len(variants)
+    assert compare[3:] == ["bench-compare", *[str(tmp_path / v) for v in variants]]
