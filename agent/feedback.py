@@ -61,6 +61,16 @@ _ERROR_HINTS: list[tuple[str, str]] = [
     (r"inhomogeneous", "windows of unequal length: the last window is shorter, so np.array "
      "cannot stack them; compute each window's value inside the loop, or keep whole windows "
      "only (range(0, len(x) - n + 1, hop)) where the task drops a partial one"),
+    (r"axis [1-9]\d* is out of bounds for array of dimension 1",
+     "the array is 1-D (one value per sample): it has no frame axis until you make one: "
+     "n = int(frame_seconds * fs); frames = x[:len(x) // n * n].reshape(-1, n); then reduce "
+     "with axis=1 for one value per frame"),
+    (r"'(numpy\.)?(float|int)(16|32|64)?' object (does not support item assignment|is not "
+     r"subscriptable|is not iterable)|object of type '(numpy\.)?(float|int)(16|32|64)?' has "
+     r"no len\(\)",
+     "a single number where an array was meant: a reduction over the whole signal (np.mean, "
+     "np.sum, np.max without the right axis) collapsed it to one value; compute one value "
+     "per window or frame"),
     (r"must be 1-D|object too deep|setting an array element with a sequence",
      "wrong shape: check the input shape (use np.asarray(x).ravel() for one channel)"),
 ]

@@ -280,3 +280,24 @@ def test_ragged_windows_hint_is_not_the_input_shape_hint() -> None:
     assert "range(0, len(x) - n + 1, hop)" in hints[0] and "ravel" not in hints[0]
     nested = "ValueError: setting an array element with a sequence."
     assert "ravel()" in feedback._error_hints(nested)[0]
+
+
+def test_axis_error_on_one_channel_says_how_to_make_frames() -> None:
+    """np.mean(x**2, axis=1) on 1-D samples (IoTBench audio-rms-dbfs, 1.5B: the repairs
+    tried axis=(0, 1) and reshape(-1, 1) under the generic exception advice)."""
+    text = "numpy.AxisError: axis 1 is out of bounds for array of dimension 1"
+    hints = feedback._error_hints(text)
+    assert len(hints) == 1 and "reshape(-1, n)" in hints[0] and "axis=1" in hints[0]
+    # the twin: a 2-D array's axis error is not this mistake
+    assert feedback._error_hints("numpy.AxisError: axis 2 is out of bounds for array of "
+                                 "dimension 2") == []
+
+
+def test_scalar_where_an_array_was_meant_hint() -> None:
+    for text in ("TypeError: 'numpy.float64' object does not support item assignment",
+                 "TypeError: 'float' object is not subscriptable",
+                 "TypeError: object of type 'numpy.float64' has no len()"):
+        hints = feedback._error_hints(text)
+        assert len(hints) == 1 and hints[0].startswith("a single number"), text
+    assert feedback._error_hints("TypeError: 'list' object does not support item "
+                                 "assignment") == []
