@@ -215,6 +215,16 @@ def length_hint(result: CaseResult, case: Case) -> str:
             break
         line = f"expected {m} values from the {n} samples of `{name}`: one per about "
         per = n / m
+        r = round(per)
+        if r >= 2 and abs(per - r) < 0.01 and n % r and abs(n_got - m) == 1:
+            ceil, floor = -(-n // r), n // r  # a 1-in-r rate change: which rounding?
+            if (m, n_got) == (ceil, floor):
+                return (f"expected {m} = ceil({n} / {r}) values, you returned {n} // {r} = "
+                        f"{floor}: keep the partial last step, as x[::{r}] and "
+                        f"scipy.signal.resample_poly(x, 1, {r}) do (int() rounds down)")
+            if (m, n_got) == (floor, ceil):
+                return (f"expected {m} = {n} // {r} values (whole steps only), you returned "
+                        f"ceil({n} / {r}) = {ceil}: drop the partial last step")
         line += f"{per:.4g} samples" + (f" ({per / fs:.4g} s at {_fmt(fs)} Hz)" if fs else "")
         if n_got == n or n_got == n - 1:
             line += "; you returned one per input sample: compute ONE value per window"

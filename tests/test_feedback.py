@@ -301,3 +301,15 @@ def test_scalar_where_an_array_was_meant_hint() -> None:
         assert len(hints) == 1 and hints[0].startswith("a single number"), text
     assert feedback._error_hints("TypeError: 'list' object does not support item "
                                  "assignment") == []
+
+
+def test_length_hint_tells_ceil_from_floor_in_a_rate_change() -> None:
+    """48 -> 16 kHz of 71042 samples: 23681 expected (resample_poly, x[::3]); the 1.5B's
+    int(n * 16000 / fs) gave 23680 and four repairs kept it under the generic 'close' hint."""
+    hint = _wrong_len([0.0] * 23680, [0.0] * 23681, n=71042, fs=48000.0)
+    assert "ceil(71042 / 3)" in hint and "resample_poly(x, 1, 3)" in hint
+    down = _wrong_len([0.0] * 23681, [0.0] * 23680, n=71042, fs=48000.0)
+    assert "71042 // 3" in down and "drop the partial last step" in down
+    # the twins: an exact multiple, or off by more than one, get the general hint
+    assert "ceil" not in _wrong_len([0.0] * 23679, [0.0] * 23681, n=71042, fs=48000.0)
+    assert "ceil" not in _wrong_len([0.0] * 23999, [0.0] * 24000, n=72000, fs=48000.0)
