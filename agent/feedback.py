@@ -62,9 +62,9 @@ _ERROR_HINTS: list[tuple[str, str]] = [
      "cannot stack them; compute each window's value inside the loop, or keep whole windows "
      "only (range(0, len(x) - n + 1, hop)) where the task drops a partial one"),
     (r"axis [1-9]\d* is out of bounds for array of dimension 1",
-     "the array is 1-D (one value per sample): it has no frame axis until you make one: "
-     "n = int(frame_seconds * fs); frames = x[:len(x) // n * n].reshape(-1, n); then reduce "
-     "with axis=1 for one value per frame"),
+     "that array is 1-D, so it has no axis 1; for one value per frame of a signal, make the "
+     "frames first: n = int(frame_seconds * fs); frames = x[:len(x) // n * n].reshape(-1, n), "
+     "then reduce with axis=1; otherwise drop the axis argument"),
     (r"'(numpy\.)?(float|int)(16|32|64)?' object (does not support item assignment|is not "
      r"subscriptable|is not iterable)|object of type '(numpy\.)?(float|int)(16|32|64)?' has "
      r"no len\(\)",
