@@ -20,9 +20,14 @@ import subprocess
 import sys
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from sandboxes import api_index
+
+if TYPE_CHECKING:
+    from agent.spec import Spec
 
 
 @dataclass
@@ -54,8 +59,12 @@ _DATA_CALLS = re.compile(r"^(np\.random|numpy\.random|random|open|input|np\.load
 
 
 def lint(source: str, function_name: str, arg_names: list[str], requirement: str = "",
-         index: dict[str, Any] | None = None) -> list[Finding]:
-    """All findings for `source`, blocking ones first; `index` defaults to the sandbox's."""
+         index: dict[str, Any] | None = None, small_int_args: Collection[str] = ()
+         ) -> list[Finding]:
+    """All findings for `source`, blocking ones first; `index` defaults to the sandbox's.
+
+    small_int_args: arguments whose recordings are 8/16-bit integers (PCM audio, ADC counts),
+    whose squares wrap around unless converted first."""
     try:
         tree = ast.parse(source)
         compile(source, "solution.py", "exec")
@@ -73,6 +82,7 @@ def lint(source: str, function_name: str, arg_names: list[str], requirement: str
     out += _check_api_names(ctx)
     out += _ruff(source, ctx, function_name)
     out += _warnings(ctx, requirement, function_name)
+    out += _int_square(ctx, small_int_args)
     seen: set[tuple[str, int, str]] = set()
     unique = []
     for f in out:
@@ -81,6 +91,13 @@ def lint(source: str, function_name: str, arg_names: list[str], requirement: str
             seen.add(key)
             unique.append(f)
     return sorted(unique, key=lambda f: (not f.blocking, f.line))
+
+
+def small_int_args(spec: Spec) -> list[str]:
+    """Arguments whose visible recordings are 8/16-bit integers (their squares wrap)."""
+    return sorted({name for case in spec.visible_cases for name, v in case.args.items()
+                   if isinstance(v, np.ndarray) and v.dtype.kind in "iu"
+                   and v.dtype.itemsize <= 2})
 
 
 def blocking(findings: list[Finding]) -> list[Finding]:
@@ -514,6 +531,66 @@ def _ordered_names(ctx: _Ctx) -> set[str]:
                 if isinstance(first, ast.Name):
                     names.add(first.id)
     return names
+
+
+def _derived(ctx: _Ctx, value: ast.AST, names: set[str]) -> bool:
+    """value is a view or copy of a named integer array with its dtype kept: x[a:b],
+    x.reshape(..), np.asarray(x), np.array(x) (no dtype=)."""
+    if isinstance(value, ast.Subscript):
+        return isinstance(value.value, ast.Name) and value.value.id in names
+    if isinstance(value, ast.Call):
+        f = value.func
+        if isinstance(f, ast.Attribute) and f.attr in ("reshape", "ravel", "flatten", "copy"):
+            return isinstance(f.value, ast.Name) and f.value.id in names
+        if _is_call_to(ctx, value, "numpy.asarray", "numpy.array") and value.args and not any(
+                k.arg == "dtype" for k in value.keywords):
+            return isinstance(value.args[0], ast.Name) and value.args[0].id in names
+    return False
+
+
+def _int_square(ctx: _Ctx, small_int_args: Collection[str]) -> list[Finding]:
+    """`frame ** 2` on int16 samples wraps around (200 ** 2 = 40000 > 32767): a silently
+    wrong RMS or energy. Names derived from such an argument by slicing or reshaping keep
+    the dtype; a name ever assigned from .astype(...) or with dtype= is taken as converted."""
+    if not small_int_args:
+        return []
+    assigns = [n for n in ast.walk(ctx.tree) if isinstance(n, ast.Assign)
+               and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)]
+    converted = set()
+    for a in assigns:
+        text = ast.unparse(a.value)
+        if ".astype(" in text or "dtype=" in text or text.startswith("float("):
+            converted.add(a.targets[0].id)  # type: ignore[attr-defined]
+    names = set(small_int_args) - converted
+    grew = True
+    while grew:
+        grew = False
+        for a in assigns:
+            target = a.targets[0].id  # type: ignore[attr-defined]
+            if target not in names | converted and _derived(ctx, a.value, names):
+                names.add(target)
+                grew = True
+
+    def tainted(node: ast.AST) -> bool:
+        return (isinstance(node, ast.Name) and node.id in names) or _derived(ctx, node, names)
+
+    out = []
+    for node in ast.walk(ctx.tree):
+        squared = None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and tainted(node.left):
+            squared = node.left
+        elif (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)
+              and tainted(node.left) and ast.dump(node.left) == ast.dump(node.right)):
+            squared = node.left
+        elif (isinstance(node, ast.Call) and _is_call_to(ctx, node, "numpy.square")
+              and node.args and tainted(node.args[0])):
+            squared = node.args[0]
+        if squared is not None:
+            what = ast.unparse(squared)[:30]
+            out.append(Finding("int-overflow", node.lineno, f"`{ast.unparse(node)[:40]}` "
+                               f"squares 16-bit integers, which wrap around (200 ** 2 = 40000 "
+                               f"> 32767): convert first, {what}.astype(np.float64)", False))
+    return out
 
 
 def _abs_diff(ctx: _Ctx, diff_vars: dict[str, ast.Call]) -> list[Finding]:

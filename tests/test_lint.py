@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from agent import lint as lint_mod
@@ -239,3 +240,54 @@ def test_wrong_examples_get_their_warning(index) -> None:
         found = lint((EXAMPLES / "wrong" / f"{sid}.py").read_text(), spec.function.name,
                      [a.name for a in spec.function.args], spec.requirement, index=index)
         assert rule in rules(found, False) and not blocking(found), sid
+
+
+INT_SQUARE = '''import numpy as np
+
+def rms_dbfs(samples, fs):
+    n = int(0.02 * fs)
+    out = []
+    for i in range(len(samples) // n):
+        frame = samples[i * n:(i + 1) * n]
+        out.append(float(20 * np.log10(np.sqrt(np.mean(frame ** 2)) / 32768)))
+    return out
+'''
+
+
+def test_squaring_16_bit_samples_warns_and_a_converted_twin_does_not() -> None:
+    """The 1.5B's framing draft for IoTBench audio-rms-dbfs squared int16 frames."""
+    found = [f for f in lint(INT_SQUARE, "rms_dbfs", ["samples", "fs"],
+                             small_int_args=["samples"]) if f.rule == "int-overflow"]
+    assert len(found) == 1 and found[0].line == 8 and not found[0].blocking
+    assert "frame.astype(np.float64)" in found[0].message
+    for fixed in (INT_SQUARE.replace("frame ** 2", "frame.astype(float) ** 2"),
+                  INT_SQUARE.replace("    n = int", "    samples = samples.astype(np.float64)\n"
+                                                    "    n = int")):
+        assert not [f for f in lint(fixed, "rms_dbfs", ["samples", "fs"],
+                                    small_int_args=["samples"]) if f.rule == "int-overflow"]
+    # float recordings: nothing to say
+    assert not [f for f in lint(INT_SQUARE, "rms_dbfs", ["samples", "fs"])
+                if f.rule == "int-overflow"]
+    sq = INT_SQUARE.replace("frame ** 2", "np.square(samples[i * n:(i + 1) * n])")
+    assert [f for f in lint(sq, "rms_dbfs", ["samples", "fs"], small_int_args=["samples"])
+            if f.rule == "int-overflow"]
+
+
+def test_the_overflow_is_real_on_the_recorded_pcm() -> None:
+    """Why the warning exists: on the real int16 recording the wrapped squares give another
+    RMS than the converted ones."""
+    spec = load_spec(ROOT / "iotbench" / "tasks" / "audio" / "audio-rms-dbfs" / "spec.yaml")
+    x = spec.visible_cases[0].args["samples"]
+    assert x.dtype == np.int16
+    loud = int(np.argmax(np.abs(x)))
+    frame = x[loud: loud + 160]  # a 20 ms frame of speech at 8 kHz
+    wrapped = np.sqrt(np.mean(frame ** 2))
+    right = np.sqrt(np.mean(frame.astype(np.float64) ** 2))
+    assert abs(wrapped - right) > 0.01 * right
+
+
+def test_small_int_args_come_from_the_visible_recordings() -> None:
+    audio = load_spec(ROOT / "iotbench" / "tasks" / "audio" / "audio-rms-dbfs" / "spec.yaml")
+    assert lint_mod.small_int_args(audio) == ["samples"]
+    hrv = load_spec(ROOT / "examples" / "hrv-rmssd" / "spec.yaml")  # float intervals
+    assert lint_mod.small_int_args(hrv) == []

@@ -20,6 +20,7 @@ from agent.state import State
 def lint(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     fn = ctx.spec.function
+    small_int = linter.small_int_args(ctx.spec)
     out = []
     for cand in state["candidates"]:
         fixed = linter.autofix(cand["code"])
@@ -27,7 +28,7 @@ def lint(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
             Path(cand["path"]).write_text(fixed, encoding="utf-8")
             cand = {**cand, "code": fixed, "autofixed": True}
         findings = linter.lint(cand["code"], fn.name, [a.name for a in fn.args],
-                               requirement=ctx.spec.requirement)
+                               requirement=ctx.spec.requirement, small_int_args=small_int)
         blocked = any(f.blocking for f in findings)
         out.append({**cand, "lint": [asdict(f) for f in findings], "blocked": blocked})
     n_blocked = sum(c["blocked"] for c in out)
