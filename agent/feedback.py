@@ -337,11 +337,13 @@ def _events(result: CaseResult, case: Case) -> list[str]:
     found, want = d.get("found", 0), d.get("expected", 0)
     tol = case.check.params.get("tolerance")
     f1 = result.figure if result.figure is not None else 0.0
+    n, fs = max(_lengths(case), default=0), _fs(case)
+    seconds = _events_in_seconds(case, n, fs)
+    unit = "s" if seconds else "samples"
     lines = [f"F1 {f1:.3f} < {_fmt(_bound(case))}: found {found} events, expected {want}; "
-             f"{d.get('matched', 0)} matched within {_fmt(tol)} samples; precision {p:.2f}, "
+             f"{d.get('matched', 0)} matched within {_fmt(tol)} {unit}; precision {p:.2f}, "
              f"recall {r:.2f}"]
     off = d.get("mean_offset")
-    n, fs = max(_lengths(case), default=0), _fs(case)
     gap = _event_gap(n, want, fs)
     if want and found >= 1.3 * want and p < 0.8:
         distance = (f"distance=about half that gap, {gap[1]}" if gap
@@ -358,12 +360,30 @@ def _events(result: CaseResult, case: Case) -> list[str]:
                      "filtered signal, then move each peak to the local max of the original")
     if off is not None and tol and abs(off) > 0.3 * tol:
         side = "late" if off > 0 else "early"
-        lines.append(f"Hint: matched events are {abs(off):.1f} samples {side} on average: "
+        amount = f"{abs(off):.3g}" if seconds else f"{abs(off):.1f}"
+        lines.append(f"Hint: matched events are {amount} {unit} {side} on average: "
                      "a filter/derivative delay or shifted indices; refine to the local max")
-    vals = result.value if isinstance(result.value, list) else []
-    if vals and fs and n and max(vals) <= n / fs * 1.01 and d.get("matched", 0) == 0:
-        lines.append("Hint: the values look like seconds; return sample indices")
+    vals = [v for v in result.value if isinstance(v, (int, float))] if isinstance(
+        result.value, list) else []
+    if vals and fs and n and d.get("matched", 0) == 0:
+        looks_seconds = max(vals) <= n / fs * 1.01
+        if looks_seconds and not seconds:
+            lines.append("Hint: the values look like seconds; return sample indices")
+        elif seconds and not looks_seconds:
+            lines.append("Hint: the values look like sample indices; the task wants times in "
+                         "seconds: index / fs")
     return lines
+
+
+def _events_in_seconds(case: Case, n: int, fs: float | None) -> bool:
+    """Whether the expected events are times in seconds rather than sample indices: a
+    fractional tolerance, or every expected value within the recording's duration."""
+    tol = case.check.params.get("tolerance")
+    if isinstance(tol, float) and not tol.is_integer():
+        return True
+    want = [v for v in case.expect if isinstance(v, (int, float))] if isinstance(
+        case.expect, list) else []
+    return bool(want and fs and n and max(want) <= n / fs * 1.01)
 
 
 def _accuracy(result: CaseResult, case: Case) -> list[str]:

@@ -313,3 +313,27 @@ def test_length_hint_tells_ceil_from_floor_in_a_rate_change() -> None:
     # the twins: an exact multiple, or off by more than one, get the general hint
     assert "ceil" not in _wrong_len([0.0] * 23679, [0.0] * 23681, n=71042, fs=48000.0)
     assert "ceil" not in _wrong_len([0.0] * 23999, [0.0] * 24000, n=72000, fs=48000.0)
+
+
+def test_events_in_seconds_are_reported_in_seconds_and_indices_are_called_out() -> None:
+    """audio-word-onsets wants start times in seconds (tolerance 0.05): the feedback said
+    'within 0.05 samples', and returning seconds would have been told to return indices."""
+    fs, n = 48000.0, 68545
+    secs = _case([0.31, 1.02], metric="events_f1", fs=fs, n=n, tolerance=0.05, min=0.99)
+    spec = load_spec(EXAMPLES / "ecg-rpeaks" / "spec.yaml")
+
+    def text(value, case):
+        r = CaseResult("c", False, False, "wrong_value", "events_f1", figure=0.0,
+                       summary="F1 0 < 0.99", value=value,
+                       detail={"precision": 0.0, "recall": 0.0, "found": len(value),
+                               "expected": 2, "matched": 0})
+        return feedback_for_case(r, case, spec)
+
+    as_indices = text([14880, 48960], secs)
+    assert "within 0.05 s;" in as_indices and "index / fs" in as_indices
+    assert "return sample indices" not in as_indices
+    assert "index / fs" not in text([0.5, 0.9], secs)  # seconds, just wrong ones
+    # the twin: a sample-index task keeps its unit and its seconds hint
+    idx = _case([14880, 48960], metric="events_f1", fs=fs, n=n, tolerance=50, min=0.99)
+    got = text([0.31, 1.02], idx)
+    assert "within 50 samples;" in got and "return sample indices" in got
