@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -243,6 +244,34 @@ def length_hint(result: CaseResult, case: Case) -> str:
     return line
 
 
+_GROUPED = "Hint: the overall mean is right but the values are grouped wrongly: "
+_RATE_TASK = re.compile(r"alias|resampl", re.I)
+
+
+def rate_change_hint(case: Case, requirement: str) -> str:
+    """For a task that converts a signal's sampling rate (it says resample or alias): the
+    up/down factors that the expected length implies, and the filtering call. The models
+    interpolate with np.interp or take every k-th sample, which aliases (IoTBench)."""
+    fs = _fs(case)
+    want = _shape(case.expect)
+    if not (fs and want and len(want) == 1 and _RATE_TASK.search(requirement)):
+        return ""
+    m = want[0]
+    n = next((len(v) for v in case.args.values()
+              if isinstance(v, np.ndarray) and v.ndim == 1 and len(v) > 1), 0)
+    if not n or n == m:
+        return ""
+    ratio = Fraction(m, n).limit_denominator(1000)
+    up, down = ratio.numerator, ratio.denominator
+    if abs(-(-n * up // down) - m) > 1:
+        return ""
+    return (f"a rate change {_fmt(fs)} Hz -> {_fmt(fs * up / down)} Hz: "
+            f"scipy.signal.resample_poly(x, {up}, {down}) low-pass filters as it resamples "
+            "(np.interp or x[::k] alone alias) and keeps the first sample's time; it pads with "
+            "zeros at the ends, so for a signal with a large offset subtract the mean first "
+            "and add it back")
+
+
 def _wrong_value(result: CaseResult, case: Case) -> list[str]:
     d, metric = result.detail, result.metric
     lines: list[str] = []
@@ -312,8 +341,7 @@ def _allclose(result: CaseResult, case: Case) -> list[str]:
     elif got.ndim == 1 and got.size > 2 and np.allclose(got[1:], want[:-1], atol=1e-6 * scale):
         lines.append("Hint: shifted by one position (off-by-one start index)")
     elif abs(np.mean(got) - np.mean(want)) < 1e-3 * scale:
-        lines.append("Hint: the overall mean is right but the values are grouped wrongly: "
-                     "check reshape order and axis, e.g. x.reshape(n_groups, group_len)"
+        lines.append(_GROUPED + "check reshape order and axis, e.g. x.reshape(n_groups, group_len)"
                      ".mean(axis=1)")
     return lines
 
@@ -477,6 +505,10 @@ def feedback_for_case(result: CaseResult, case: Case, spec: Spec) -> str:
         lines.append(f"Return {rt}" + (f": {desc}" if desc else "") + ".")
     else:  # wrong_value
         lines += _wrong_value(result, case)
+    if status in ("wrong_type", "wrong_value"):
+        rate = rate_change_hint(case, spec.requirement)
+        if rate:  # a resampled signal keeps its mean: the grouping hint would mislead
+            lines = [x for x in lines if not x.startswith(_GROUPED)] + ["Hint: " + rate]
     out = result.output.strip()
     if out and status not in ("syntax", "missing_function"):
         lines.append(f"Program output (last lines):\n{_tail(out, OUTPUT_LINES)}")

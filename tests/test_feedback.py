@@ -337,3 +337,42 @@ def test_events_in_seconds_are_reported_in_seconds_and_indices_are_called_out() 
     idx = _case([14880, 48960], metric="events_f1", fs=fs, n=n, tolerance=50, min=0.99)
     got = text([0.31, 1.02], idx)
     assert "within 50 samples;" in got and "return sample indices" in got
+
+
+INTERP_50HZ = '''import numpy as np
+
+def resample_50hz(acc, fs):
+    num_samples = int(len(acc) * 50.0 / fs)
+    return np.interp(np.linspace(0, len(acc) - 1, num_samples), np.arange(len(acc)), acc)
+'''
+
+HINTED_50HZ = '''import numpy as np
+from scipy.signal import resample_poly
+
+def resample_50hz(acc, fs):
+    x = np.asarray(acc, dtype=float)
+    m = x.mean()
+    return (resample_poly(x - m, 25, 32) + m).tolist()
+'''
+
+
+@pytest.mark.docker
+def test_rate_change_hint_names_the_factors_and_following_it_passes(sandbox, tmp_path) -> None:
+    """The 1.5B's np.interp draft for IoTBench daphnet-resample-50hz was told 'the values are
+    grouped wrongly'; now it gets the up/down factors and the filtering call, and a program
+    that does what the hint says passes every case, hidden ones included."""
+    spec = load_spec(ROOT / "iotbench" / "tasks" / "motion" / "daphnet-resample-50hz"
+                     / "spec.yaml")
+    bad, good = tmp_path / "bad.py", tmp_path / "good.py"
+    bad.write_text(INTERP_50HZ)
+    good.write_text(HINTED_50HZ)
+    res = check_solution(spec, bad, sandbox, cases=spec.visible_cases[:1])
+    r = res.cases[0]
+    assert r.status == "wrong_value"
+    text = feedback_for_case(r, spec.visible_cases[0], spec)
+    assert "resample_poly(x, 25, 32)" in text and "64 Hz -> 50 Hz" in text
+    assert "grouped wrongly" not in text
+    assert all(c.passed for c in check_solution(spec, good, sandbox).cases)
+    # the twin: a windowed task with the same kind of length change gets no rate advice
+    zcr = load_spec(ROOT / "iotbench" / "tasks" / "audio" / "audio-zcr" / "spec.yaml")
+    assert feedback.rate_change_hint(zcr.visible_cases[0], zcr.requirement) == ""
