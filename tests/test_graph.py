@@ -254,3 +254,17 @@ def test_time_limit_stops_the_run(tmp_path, sandbox) -> None:
     assert len(_report(run_dir)["attempts"]) == 1
     assert time.monotonic() - start < 120
     assert np.isfinite(_report(run_dir)["wall_s"])
+
+
+def test_a_prose_only_repair_is_resampled_like_an_unchanged_one(tmp_path, sandbox) -> None:
+    """IoTBench daphnet-window-variance: the 1.5B's repair answered in prose with no code;
+    it was run as a program (a syntax failure, one attempt lost)."""
+    prose = "The program was correctly written and did not have any issues."
+    code, run_dir, model, lines = _run(
+        tmp_path, sandbox, {**BASE, "draft": [fenced(ROLL)], "repair": [prose, fenced(CORRECT)]},
+        candidates=1, max_attempts=2)
+    assert code == 0
+    assert [(c["role"], c["temperature"]) for c in model.calls] == [
+        ("draft", 0.0), ("repair", 0.0), ("repair", 0.7)]
+    assert any("no program in the reply" in line for line in lines)
+    assert _report(run_dir)["best_candidate"] == "a2-k1"

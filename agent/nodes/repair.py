@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -33,16 +34,18 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     call = ctx.chat("repair", messages(user), temperature=0.0, seed=seed)
     cand = new_candidate(ctx, attempt, 0, call)
     calls = [call]
-    if ctx.config.controller and _same(cand, state):
-        # Greedy decoding handed back the failing program unchanged: running it again would
-        # waste the attempt, so sample the same prompt once (on IoTBench this is what fixed
-        # the 1.5B's near-misses, e.g. ppg-saturation-windows, power-duty-cycle).
-        ctx.log(f"[repair] attempt {attempt}: unchanged program, sampling at "
-                f"{UNCHANGED_TEMPERATURE}")
+    fn = ctx.spec.function.name
+    if ctx.config.controller and _wasted(cand, state, fn):
+        # Greedy decoding handed back the failing program unchanged (or only prose, "the
+        # program is correct"): running it again would waste the attempt, so sample the same
+        # prompt once (on IoTBench this is what fixed the 1.5B's near-misses, e.g.
+        # ppg-saturation-windows, power-duty-cycle).
+        what = "unchanged program" if _same(cand, state) else "no program in the reply"
+        ctx.log(f"[repair] attempt {attempt}: {what}, sampling at {UNCHANGED_TEMPERATURE}")
         calls.append(ctx.chat("repair", messages(user), temperature=UNCHANGED_TEMPERATURE,
                               seed=seed + 1))
         cand = new_candidate(ctx, attempt, 1, calls[-1])
-    if ctx.config.controller and _same(cand, state):
+    if ctx.config.controller and _wasted(cand, state, fn):
         # The sample copied it too (the 0.5B did in most repair rounds): ask for a new
         # program from the task prompt, told what went wrong but not shown the code it
         # would copy. Rewriting at once, before sampling, lost the 1.5B two of its four easy
@@ -61,6 +64,13 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx.log(f"[repair] attempt {attempt}: fixing {failure}, {call['tokens_out']} tokens")
     return {"attempt": attempt, "candidates": [cand], "tokens_in": tokens_in,
             "tokens_out": tokens_out}
+
+
+def _wasted(cand: dict[str, Any], state: State, function: str) -> bool:
+    """The reply gives nothing new to run: the same program, or no definition of the
+    function at all (prose only; the 1.5B answered "the program was correctly written")."""
+    defines = re.search(rf"^\s*def\s+{re.escape(function)}\s*\(", cand["code"], re.M)
+    return _same(cand, state) or not defines
 
 
 def _same(cand: dict[str, Any], state: State) -> bool:
