@@ -343,7 +343,29 @@ def _allclose(result: CaseResult, case: Case) -> list[str]:
     elif abs(np.mean(got) - np.mean(want)) < 1e-3 * scale:
         lines.append(_GROUPED + "check reshape order and axis, e.g. x.reshape(n_groups, group_len)"
                      ".mean(axis=1)")
+    else:
+        lines += _mostly_scaled(got, want, scale)
     return lines
+
+
+def _mostly_scaled(got: np.ndarray, want: np.ndarray, scale: float) -> list[str]:
+    """Most values a fixed multiple of the expected (not all: edge windows, silence): the
+    ratio names the mistake, e.g. 0.5x for zero crossings counted in one direction only."""
+    keep = np.abs(want) > 1e-6 * scale
+    if got.ndim != 1 or keep.sum() < 3:
+        return []
+    ratio = got[keep] / want[keep]
+    med = float(np.median(ratio))
+    if not np.isfinite(med) or 0.9 <= med <= 1.1 or med <= 0:
+        return []
+    if np.mean(np.abs(ratio / med - 1) < 0.15) < 0.8:
+        return []
+    why = {0.5: "half: an event counted in one direction only (rising crossings), or a "
+                "divisor twice too large",
+           2.0: "double: each event counted twice (both edges), or a divisor half too small"}
+    near = next((k for k in why if abs(med / k - 1) < 0.1), None)
+    return [f"Hint: most values are about {med:.2g}x the expected"
+            + (f" ({why[near]})" if near else ": a scale factor, unit or divisor")]
 
 
 def _event_gap(n: int, want: int, fs: float | None) -> tuple[str, str] | None:

@@ -376,3 +376,27 @@ def test_rate_change_hint_names_the_factors_and_following_it_passes(sandbox, tmp
     # the twin: a windowed task with the same kind of length change gets no rate advice
     zcr = load_spec(ROOT / "iotbench" / "tasks" / "audio" / "audio-zcr" / "spec.yaml")
     assert feedback.rate_change_hint(zcr.visible_cases[0], zcr.requirement) == ""
+
+
+def _allclose_result(got, want) -> tuple[CaseResult, Case]:
+    case = Case("c", False, {"samples": np.zeros(24000), "fs": 8000.0}, want,
+                Check("allclose", {"atol": 0.01}))
+    r = CaseResult("c", False, False, "wrong_value", "allclose", value=got,
+                   summary="allclose max|diff| 0.38 (rtol 0, atol 0.01)",
+                   detail={"shape": [len(got)]})
+    return r, case
+
+
+def test_mostly_half_the_expected_names_one_direction_counting() -> None:
+    """audio-zcr: rising crossings only give about half the rate in most frames (not all:
+    silent frames are 0 either way)."""
+    rng = np.random.default_rng(0)
+    want = rng.uniform(0.1, 0.8, 120)
+    got = want * rng.uniform(0.46, 0.54, 120)
+    got[:10] = want[:10]  # some frames agree
+    r, case = _allclose_result(got.tolist(), want.tolist())
+    text = "\n".join(feedback._allclose(r, case))
+    assert re.search(r"about 0\.5\d?x the expected", text) and "one direction" in text
+    # the twin: scattered errors get no ratio story
+    r, case = _allclose_result((want + rng.normal(0, 0.2, 120)).tolist(), want.tolist())
+    assert "x the expected" not in "\n".join(feedback._allclose(r, case))
