@@ -455,6 +455,28 @@ def _accuracy(result: CaseResult, case: Case) -> list[str]:
     return lines
 
 
+_INT_NEEDED = re.compile(r"cannot be interpreted as an integer|slice indices must be integers")
+_TERM = r"(?:\d[\d.]*|[A-Za-z_]\w+)"  # a number or a name of 2+ characters (not a loop index)
+_FS_PRODUCT = re.compile(rf"{_TERM}\s*\*\s*fs\b|\bfs\s*[*/]\s*{_TERM}")
+
+
+def _float_index_hint(text: str) -> str:
+    """A float window length in range() or a slice, named from the failing line: the 1.5B
+    fixed `range(n)` under the generic advice and kept `x[i * (fs * 10):...]` (IoTBench
+    ecg-hr-per-window), so the hint quotes the expression to wrap in int()."""
+    if not _INT_NEEDED.search(text):
+        return ""
+    lines = text.splitlines()
+    code = next((lines[i + 1].strip() for i, line in enumerate(lines[:-1])
+                 if line.strip().startswith('File "solution.py"')), "")
+    exprs = list(dict.fromkeys(e.strip() for e in _FS_PRODUCT.findall(code)))
+    if not exprs:
+        return ""
+    shown = ", ".join(f"`{e}`" for e in exprs[:2])
+    return (f"{shown} is a float (fs is a float): compute the window length once as an int, "
+            f"n = int(round({exprs[0]})), and use n in range() and in every slice")
+
+
 def _error_hints(text: str) -> list[str]:
     hints = []
     m = re.search(r"module '([\w.]+)' has no attribute '(\w+)'", text) or re.search(
@@ -473,6 +495,9 @@ def _error_hints(text: str) -> list[str]:
         imp = api_index.import_line(m.group(1))
         if imp:
             hints.append(f"`{m.group(1)}` is not imported: {imp}")
+    float_index = _float_index_hint(text)
+    if float_index:
+        return [*hints, float_index]
     for pattern, hint in _ERROR_HINTS:
         if re.search(pattern, text) and hint not in hints:
             hints.append(hint)

@@ -400,3 +400,17 @@ def test_mostly_half_the_expected_names_one_direction_counting() -> None:
     # the twin: scattered errors get no ratio story
     r, case = _allclose_result((want + rng.normal(0, 0.2, 120)).tolist(), want.tolist())
     assert "x the expected" not in "\n".join(feedback._allclose(r, case))
+
+
+def test_float_window_hint_quotes_the_expression_from_the_failing_line() -> None:
+    text = ('File "solution.py", line 22, in hr_per_window\n'
+            '    window = ecg[i * (fs * 10):(i + 1) * (fs * 10)]\n'
+            "TypeError: slice indices must be integers or None or have an __index__ method")
+    hints = feedback._error_hints(text)
+    assert hints == [next(h for h in hints if "`fs * 10`" in h)]
+    assert "n = int(round(fs * 10))" in hints[0]
+    # the twin: no fs in the failing line keeps the general advice
+    plain = ('File "solution.py", line 5, in f\n    for i in range(len(x) / 2):\n'
+             "TypeError: 'float' object cannot be interpreted as an integer")
+    assert feedback._error_hints(plain) == ["indices and window sizes must be ints: "
+                                            "int(0.3 * fs)"]
