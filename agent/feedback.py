@@ -227,7 +227,12 @@ def length_hint(result: CaseResult, case: Case) -> str:
                 return (f"expected {m} = {n} // {r} values (whole steps only), you returned "
                         f"ceil({n} / {r}) = {ceil}: drop the partial last step")
         line += f"{per:.4g} samples" + (f" ({per / fs:.4g} s at {_fmt(fs)} Hz)" if fs else "")
-        if n_got == n or n_got == n - 1:
+        if n_got == n - 1:
+            line += ("; you returned one per pair of neighbouring samples (np.diff of the raw "
+                     "signal): for intervals between events, detect the events first (e.g. "
+                     "find_peaks) and difference their positions; for windows, compute ONE "
+                     "value per window")
+        elif n_got == n:
             line += "; you returned one per input sample: compute ONE value per window"
         elif 0 < n_got and abs(n_got - m) > max(2, 0.02 * m):
             line += f"; you returned one per {n / n_got:.4g} samples"

@@ -414,3 +414,11 @@ def test_float_window_hint_quotes_the_expression_from_the_failing_line() -> None
              "TypeError: 'float' object cannot be interpreted as an integer")
     assert feedback._error_hints(plain) == ["indices and window sizes must be ints: "
                                             "int(0.3 * fs)"]
+
+
+def test_length_hint_for_a_diff_of_the_raw_signal_points_at_events() -> None:
+    """ecg-rr-intervals: np.diff over all 22350 ECG samples instead of over R-peak indices."""
+    hint = _wrong_len([1.0] * 22349, [800.0] * 28, n=22350, fs=1000.0)
+    assert "np.diff of the raw signal" in hint and "find_peaks" in hint
+    assert "one per input sample" in _wrong_len([1.0] * 22350, [800.0] * 28, n=22350,
+                                                 fs=1000.0)
