@@ -40,6 +40,8 @@ def _numbers(value: Any, what: str) -> np.ndarray:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
         raise _WrongType(f"{what} is {_describe(value)}; expected numbers") from None
+    except OverflowError:  # an int beyond float range (a count doubled hundreds of times)
+        raise _WrongType(f"{what} holds an integer too large for a float") from None
     return arr
 
 
@@ -48,6 +50,8 @@ def _describe(value: Any) -> str:
         return f"a list of {len(value)}"
     if isinstance(value, str):
         return f"the string {value[:40]!r}"
+    if isinstance(value, int) and value.bit_length() > 64:
+        return f"an int of {value.bit_length()} bits"
     return f"{type(value).__name__} {str(value)[:40]}"
 
 

@@ -268,3 +268,22 @@ def test_a_prose_only_repair_is_resampled_like_an_unchanged_one(tmp_path, sandbo
         ("draft", 0.0), ("repair", 0.0), ("repair", 0.7)]
     assert any("no program in the reply" in line for line in lines)
     assert _report(run_dir)["best_candidate"] == "a2-k1"
+
+
+HUGE = "def rmssd(nni):\n    return [2 ** 200, 10 ** 400]\n"
+
+
+def test_a_program_returning_integers_beyond_64_bits_does_not_end_the_run(tmp_path,
+                                                                          sandbox) -> None:
+    """The checkpoint (msgpack) cannot hold such ints: IoTBench's edge-delta-rle run ended in
+    "TypeError: Integer exceeds 64-bit range" after its last attempt, losing its record."""
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    with pytest.raises(TypeError, match="64-bit"):  # why: the serializer's limit
+        JsonPlusSerializer().dumps_typed({"value": [2 ** 200]})
+    code, run_dir, model, _ = _run(
+        tmp_path, sandbox, {**BASE, "draft": [fenced(HUGE)], "repair": [fenced(CORRECT)]},
+        candidates=1, max_attempts=2)
+    assert code == 0 and _report(run_dir)["solved"]
+    assert [a["failure"] for a in _report(run_dir)["attempts"]][0] in ("wrong_type",
+                                                                       "wrong_value")

@@ -23,10 +23,33 @@ def timed(name: str) -> Callable[[Node], Node]:
         @wraps(fn)
         def inner(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
             start = time.monotonic()
-            update = fn(state, runtime) or {}
+            update = checkpointable(fn(state, runtime) or {})
             update["node_seconds"] = {name: time.monotonic() - start}
             return update
 
         return inner
 
     return wrap
+
+
+def checkpointable(value: Any) -> Any:
+    """`value` with integers beyond 64 bits turned into floats (or text when even a float
+    overflows): LangGraph's checkpoint (msgpack) cannot hold them, and a generated program
+    may return them (a run-length encoder that doubled a count 130 times on IoTBench's
+    edge-delta-rle ended the whole run with "Integer exceeds 64-bit range")."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if -2**63 <= value < 2**64:
+            return value
+        try:
+            return float(value)
+        except OverflowError:
+            return f"<int of {value.bit_length()} bits>"
+    if isinstance(value, dict):
+        return {k: checkpointable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [checkpointable(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(checkpointable(v) for v in value)
+    return value
