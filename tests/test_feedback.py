@@ -422,3 +422,36 @@ def test_length_hint_for_a_diff_of_the_raw_signal_points_at_events() -> None:
     assert "np.diff of the raw signal" in hint and "find_peaks" in hint
     assert "one per input sample" in _wrong_len([1.0] * 22350, [800.0] * 28, n=22350,
                                                  fs=1000.0)
+
+
+def test_abs_error_over_a_short_list_shows_the_values_and_the_ratio() -> None:
+    """imu-cadence expects 4 per-window cadences under abs_error: the feedback was only
+    'abs_error 1.588 > 0.15'. Steps counted as strides come out at half."""
+    want = [1.588, 1.225, 1.513, 1.538]
+    got = [w / 2 for w in want]
+    case = Case("c", False, {"windows": np.zeros((4, 100)), "fs": 10.0}, want,
+                Check("abs_error", {"max": 0.15}))
+    r = CaseResult("c", False, False, "wrong_value", "abs_error", figure=0.79,
+                   summary="abs_error 0.794 > 0.15", value=got,
+                   detail={"returned": got, "expected": want})
+    lines = feedback._wrong_value(r, case)
+    assert "expected [1.588, 1.225, 1.513, 1.538]" in lines[1]
+    assert any("about 0.5x the expected" in x for x in lines)
+    r.detail = {"returned": [0.1, 3.0, 1.5, 0.2], "expected": want}  # the twin: no pattern
+    assert not any("x the expected" in x for x in feedback._wrong_value(r, case))
+
+
+def test_same_offset_hint_only_when_the_offset_explains_every_value() -> None:
+    """hrv-time-domain: errors of -0.72..+0.3 on values up to 800 were called 'off by the
+    same -0.216' (1e-3 of the largest value is looser than the case's atol of 0.02)."""
+    want = [812.0, 43.1, 21.7, 68.22]
+    vary = [812.3, 42.9, 21.5, 67.5]
+    case = Case("c", False, {"nni": np.zeros(300)}, want, Check("allclose", {"atol": 0.02}))
+
+    def hint(got):
+        r = CaseResult("c", False, False, "wrong_value", "allclose", value=got,
+                       summary="allclose", detail={"shape": [4]})
+        return "\n".join(feedback._allclose(r, case))
+
+    assert "off by the same" not in hint(vary)
+    assert "off by the same +0.5" in hint([w + 0.5 for w in want])
