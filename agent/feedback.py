@@ -476,6 +476,8 @@ def _accuracy(result: CaseResult, case: Case) -> list[str]:
     want_labels = sorted({str(x) for x in case.expect}) if isinstance(case.expect, list) else []
     lines = [f"{result.summary}; labels returned: {', '.join(got_labels)}; expected labels: "
              f"{', '.join(want_labels)}"]
+    if set(want_labels) <= {"True", "False"} and len(want_labels) == 2:
+        return lines + _flag_counts(result.value, case.expect)
     if len(got_labels) == 1 and len(want_labels) > 1:
         lines.append(f"Hint: every window got the same label {got_labels[0]!r}: the features "
                      "do not separate the classes (or a constant is returned)")
@@ -487,6 +489,28 @@ def _accuracy(result: CaseResult, case: Case) -> list[str]:
                      "that do not depend on timing, e.g. per-channel mean, std, min, max, "
                      "energy, and normalise them before nearest-centroid/k-NN")
     return lines
+
+
+def _flag_counts(got: Any, want: Any) -> list[str]:
+    """True/False per window is a rule, not a trained classifier: say which way it errs
+    (IoTBench ppg-saturation-windows was told to normalise k-NN features)."""
+    if not (isinstance(got, list) and isinstance(want, list) and len(got) == len(want)):
+        return []
+    g = [str(x) == "True" for x in got]
+    w = [str(x) == "True" for x in want]
+    false_alarms = sum(a and not b for a, b in zip(g, w, strict=True))
+    missed = sum(b and not a for a, b in zip(g, w, strict=True))
+    if not (false_alarms or missed):
+        return []
+    line = (f"Hint: {false_alarms} window(s) flagged True that should be False, {missed} "
+            "flagged False that should be True")
+    if false_alarms and not missed:
+        line += ": the condition is too loose (threshold too low, or counts too little)"
+    elif missed and not false_alarms:
+        line += ": the condition is too strict (threshold too high, or needs too much)"
+    else:
+        line += ": the condition tests the wrong quantity; check it against the task's words"
+    return [line]
 
 
 _INT_NEEDED = re.compile(r"cannot be interpreted as an integer|slice indices must be integers")

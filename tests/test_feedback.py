@@ -455,3 +455,25 @@ def test_same_offset_hint_only_when_the_offset_explains_every_value() -> None:
 
     assert "off by the same" not in hint(vary)
     assert "off by the same +0.5" in hint([w + 0.5 for w in want])
+
+
+def test_true_false_flags_say_which_way_the_rule_errs() -> None:
+    want = [True] * 10 + [False] * 70
+    case = Case("c", False, {"ppg": np.zeros(8000)}, want, Check("accuracy", {"min": 0.98}))
+
+    def text(got):
+        r = CaseResult("c", False, False, "wrong_value", "accuracy", figure=0.7,
+                       summary="accuracy 0.7 < 0.98", value=got,
+                       detail={"labels_returned": sorted({str(x) for x in got})})
+        return "\n".join(feedback._accuracy(r, case))
+
+    loose = text([True] * 35 + [False] * 45)
+    assert "25 window(s) flagged True that should be False, 0" in loose and "too loose" in loose
+    assert "k-NN" not in loose
+    assert "too strict" in text([True] * 4 + [False] * 76)
+    assert "too strict" in text([False] * 80)  # never flagged: strict, not 'features'
+    # the twin: class labels keep the classifier advice
+    labels = Case("c", False, {}, ["a", "b"] * 10, Check("accuracy", {"min": 0.9}))
+    r = CaseResult("c", False, False, "wrong_value", "accuracy", figure=0.5, summary="acc",
+                   value=["b", "a"] * 10, detail={"labels_returned": ["a", "b"]})
+    assert "k-NN" in "\n".join(feedback._accuracy(r, labels))
