@@ -271,10 +271,11 @@ def rate_change_hint(case: Case, requirement: str) -> str:
     if abs(-(-n * up // down) - m) > 1:
         return ""
     return (f"a rate change {_fmt(fs)} Hz -> {_fmt(fs * up / down)} Hz: "
-            f"scipy.signal.resample_poly(x, {up}, {down}) low-pass filters as it resamples "
-            "(np.interp or x[::k] alone alias) and keeps the first sample's time; it pads with "
-            "zeros at the ends, so for a signal with a large offset subtract the mean first "
-            "and add it back")
+            f"scipy.signal.resample_poly(np.asarray(x, dtype=float), {up}, {down}) low-pass "
+            "filters as it resamples, where np.interp or x[::k] alone alias; convert int16 "
+            "input to float first (the sandbox's scipy returns zeros for it); it keeps the "
+            "first sample's time and pads with zeros at the ends, so for a signal with a large "
+            "offset subtract the mean first and add it back")
 
 
 def _wrong_value(result: CaseResult, case: Case) -> list[str]:
@@ -369,6 +370,9 @@ def _allclose(result: CaseResult, case: Case) -> list[str]:
     if np.all(np.abs(diff - offset) <= tol) and np.any(np.abs(diff) > tol):
         lines.append(f"Hint: every value is off by the same {offset:+.4g}: an offset "
                      "or unit conversion")
+    elif np.all(got == 0) and np.any(want != 0):
+        lines.append("Hint: every value returned is 0: nothing was computed (an integer "
+                     "dtype truncating, int16 input to a scipy routine, or an empty filter)")
     elif np.all(want != 0) and np.std(got / want) < 1e-3:
         lines.append(f"Hint: every value is {np.mean(got / want):.4g}x the expected: scaling "
                      "or units")

@@ -370,7 +370,8 @@ def test_rate_change_hint_names_the_factors_and_following_it_passes(sandbox, tmp
     r = res.cases[0]
     assert r.status == "wrong_value"
     text = feedback_for_case(r, spec.visible_cases[0], spec)
-    assert "resample_poly(x, 25, 32)" in text and "64 Hz -> 50 Hz" in text
+    assert "resample_poly(np.asarray(x, dtype=float), 25, 32)" in text
+    assert "64 Hz -> 50 Hz" in text
     assert "grouped wrongly" not in text
     assert all(c.passed for c in check_solution(spec, good, sandbox).cases)
     # the twin: a windowed task with the same kind of length change gets no rate advice
@@ -477,3 +478,20 @@ def test_true_false_flags_say_which_way_the_rule_errs() -> None:
     r = CaseResult("c", False, False, "wrong_value", "accuracy", figure=0.5, summary="acc",
                    value=["b", "a"] * 10, detail={"labels_returned": ["a", "b"]})
     assert "k-NN" in "\n".join(feedback._accuracy(r, labels))
+
+
+@pytest.mark.docker
+def test_resample_poly_on_int16_returns_zeros_in_the_sandbox(sandbox, tmp_path) -> None:
+    """Why the rate hint says to convert int16 first: the 1.5B followed it literally on
+    IoTBench audio-resample-16k and got all zeros from the image's scipy; converted, the same
+    call passes every case."""
+    spec = load_spec(ROOT / "iotbench" / "tasks" / "audio" / "audio-resample-16k" / "spec.yaml")
+    body = ("import numpy as np\nfrom scipy.signal import resample_poly\n\n"
+            "def to_16k(samples, fs):\n    return resample_poly({x}, 1, 3).tolist()\n")
+    raw, conv = tmp_path / "raw.py", tmp_path / "conv.py"
+    raw.write_text(body.format(x="samples"))
+    conv.write_text(body.format(x="np.asarray(samples, dtype=float)"))
+    r = check_solution(spec, raw, sandbox, cases=spec.visible_cases[:1]).cases[0]
+    assert r.status == "wrong_value"
+    assert "every value returned is 0" in feedback_for_case(r, spec.visible_cases[0], spec)
+    assert all(c.passed for c in check_solution(spec, conv, sandbox).cases)
