@@ -149,14 +149,21 @@ def _pack(src: Path, out: Path) -> list[Path]:
 
 
 def dequantise(gguf_file: Path, hf_dir: Path, log: Any = print) -> Path:
-    """The GGUF as a bf16 Hugging Face directory: every config then loads in seconds."""
+    """The GGUF as a bf16 Hugging Face directory, so every config loads in seconds; where
+    this transformers keeps GGUF weights packed and refuses to save them (5.24 does, seen
+    on the CPU), the GGUF itself, which each config then loads (and pays the load)."""
     import torch
 
     from finetune.train import load_base
 
     model, tok = load_base(str(gguf_file), torch.bfloat16, "cpu")
-    model.save_pretrained(hf_dir)
-    tok.save_pretrained(hf_dir)
+    try:
+        model.save_pretrained(hf_dir)
+        tok.save_pretrained(hf_dir)
+    except ValueError as exc:  # "quantized with gguf and is not serializable"
+        shutil.rmtree(hf_dir, ignore_errors=True)
+        log(f"cannot save a dequantised copy ({str(exc)[:80]}); each config loads the GGUF")
+        return gguf_file
     log(f"dequantised {gguf_file.name} into {hf_dir}")
     return hf_dir
 
@@ -181,10 +188,11 @@ def device(pieces: Path, sha256: str, configs: list[str], out: Path, budget_s: f
     if got != sha256:
         raise InfraError(f"{model_file}: SHA-256 {got[:12]}... is not the pinned {sha256[:12]}"
                          f"... ({len(parts)} pieces arrived): resend the missing pieces")
-    hf_dir = dequantise(model_file, work / "hf", log)
+    hf_dir = dequantise(model_file, work / "hf", log)  # or model_file: see dequantise
     runs = work / "runs"
     summary: dict[str, Any] = {"sha256": sha256, "pieces": len(parts), "configs": {},
-                               "skipped": [], "prepare_s": round(time.monotonic() - started, 1)}
+                               "skipped": [], "base": hf_dir.name,
+                               "prepare_s": round(time.monotonic() - started, 1)}
     slowest = 0.0
     for name in configs:
         left = budget_s - (time.monotonic() - started)
