@@ -18,7 +18,7 @@ def extract_code(reply: str, function: str) -> str:
     python block, else the whole reply), with module-level demo code removed."""
     blocks = [body for lang, body in FENCE.findall(reply)
               if lang.lower() in ("", "python", "py", "python3")]
-    defining = [b for b in blocks if re.search(rf"^\s*def\s+{re.escape(function)}\s*\(", b, re.M)]
+    defining = [b for b in blocks if defines(b, function)]
     if defining:
         code = max(defining, key=len)
     elif blocks:
@@ -26,6 +26,11 @@ def extract_code(reply: str, function: str) -> str:
     else:
         code = reply
     return strip_demo(salvage(code.strip("\n") + "\n", function))
+
+
+def defines(code: str, function: str) -> bool:
+    """Whether `code` has a line defining `function` (no parse needed: replies get cut)."""
+    return re.search(rf"^\s*def\s+{re.escape(function)}\s*\(", code, re.M) is not None
 
 
 def salvage(code: str, function: str) -> str:

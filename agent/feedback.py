@@ -338,11 +338,11 @@ def _error_lists(got: list, want: list) -> list[str]:
         return []
     if g.shape != w.shape or not g.size:
         return []
-    i = int(np.nanargmax(np.abs(g - w))) if np.isfinite(g).any() else 0
     if g.size <= 8:
         lines = [f"returned [{', '.join(_fmt(float(x)) for x in g)}]; expected "
                  f"[{', '.join(_fmt(float(x)) for x in w)}]"]
     else:
+        i = int(np.nanargmax(np.abs(g - w))) if np.isfinite(g).any() else 0
         lines = [f"worst at index {i}: returned {_fmt(float(g[i]))}, expected "
                  f"{_fmt(float(w[i]))}"]
     return lines + _mostly_scaled(g, w, max(float(np.abs(w).max()), 1e-12))
@@ -365,7 +365,8 @@ def _allclose(result: CaseResult, case: Case) -> list[str]:
     # for IoTBench hrv-time-domain: 1e-3 of the largest value was looser than atol)
     tol = (float(case.check.params.get("atol", 0.0))
            + float(case.check.params.get("rtol", 0.0)) * np.abs(want))
-    tol = np.maximum(tol, 1e-3 * scale) if not np.any(tol) else tol
+    if not np.any(tol):  # a check without atol/rtol: 1e-3 of the largest value
+        tol = 1e-3 * scale
     offset = float(np.mean(diff))
     if np.all(np.abs(diff - offset) <= tol) and np.any(np.abs(diff) > tol):
         lines.append(f"Hint: every value is off by the same {offset:+.4g}: an offset "
@@ -451,10 +452,9 @@ def _events(result: CaseResult, case: Case) -> list[str]:
         amount = f"{abs(off):.3g}" if seconds else f"{abs(off):.1f}"
         lines.append(f"Hint: matched events are {amount} {unit} {side} on average: "
                      "a filter/derivative delay or shifted indices; refine to the local max")
-    vals = [v for v in result.value if isinstance(v, (int, float))] if isinstance(
-        result.value, list) else []
+    vals = _plain_numbers(result.value)
     if vals and fs and n and d.get("matched", 0) == 0:
-        looks_seconds = max(vals) <= n / fs * 1.01
+        looks_seconds = _within_duration(vals, n, fs)
         if looks_seconds and not seconds:
             lines.append("Hint: the values look like seconds; return sample indices")
         elif seconds and not looks_seconds:
@@ -469,9 +469,17 @@ def _events_in_seconds(case: Case, n: int, fs: float | None) -> bool:
     tol = case.check.params.get("tolerance")
     if isinstance(tol, float) and not tol.is_integer():
         return True
-    want = [v for v in case.expect if isinstance(v, (int, float))] if isinstance(
-        case.expect, list) else []
-    return bool(want and fs and n and max(want) <= n / fs * 1.01)
+    return _within_duration(_plain_numbers(case.expect), n, fs)
+
+
+def _plain_numbers(value: Any) -> list[float]:
+    """The numbers of a returned or expected event list (anything else dropped)."""
+    return [v for v in value if isinstance(v, (int, float))] if isinstance(value, list) else []
+
+
+def _within_duration(values: list[float], n: int, fs: float | None) -> bool:
+    """Every value fits in the recording's duration in seconds (so they look like times)."""
+    return bool(values and fs and n and max(values) <= n / fs * 1.01)
 
 
 def _accuracy(result: CaseResult, case: Case) -> list[str]:

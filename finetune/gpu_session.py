@@ -18,7 +18,6 @@ configs when the time left is under its estimate, so one call cannot overrun.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import shutil
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import EXIT_OK, BadInputError, GpiotError, InfraError
+from finetune.data.manifest import sha256 as file_sha256
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ["lora-code", "lora-decompose", "lora-repair", "pect"]
@@ -37,14 +37,6 @@ GGUF_WHEEL = "gguf==0.19.0"  # the version pyproject's `hf` extra pins
 PART_BYTES = 15 * 2**20  # $OUT keeps files up to 16 MiB
 MAX_PARTS = 8
 CARRY_LIMIT = 64 * 2**20
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _tree_bytes() -> int:
@@ -184,14 +176,14 @@ def device(pieces: Path, sha256: str, configs: list[str], out: Path, budget_s: f
         for p in parts:
             with p.open("rb") as src:
                 shutil.copyfileobj(src, dst)
-    got = _sha256(model_file)
+    got = file_sha256(model_file)
     if got != sha256:
         raise InfraError(f"{model_file}: SHA-256 {got[:12]}... is not the pinned {sha256[:12]}"
                          f"... ({len(parts)} pieces arrived): resend the missing pieces")
-    hf_dir = dequantise(model_file, work / "hf", log)  # or model_file: see dequantise
+    base = dequantise(model_file, work / "hf", log)  # the HF dir, or model_file
     runs = work / "runs"
     summary: dict[str, Any] = {"sha256": sha256, "pieces": len(parts), "configs": {},
-                               "skipped": [], "base": hf_dir.name,
+                               "skipped": [], "base": base.name,
                                "prepare_s": round(time.monotonic() - started, 1)}
     slowest = 0.0
     for name in configs:
@@ -201,7 +193,7 @@ def device(pieces: Path, sha256: str, configs: list[str], out: Path, budget_s: f
             log(f"skipping {name}: {left:.0f} s left, the slowest config took {slowest:.0f} s")
             continue
         t0 = time.monotonic()
-        overrides: dict[str, Any] = {"base": str(hf_dir), "output": str(runs / name),
+        overrides: dict[str, Any] = {"base": str(base), "output": str(runs / name),
                                      "export_gguf": False}
         if max_steps is not None:
             overrides["max_steps"] = max_steps

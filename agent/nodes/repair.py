@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 import prompts
 from agent.context import RunContext
+from agent.extract import defines
 from agent.nodes import timed
 from agent.nodes.draft import draft_prompt, new_candidate
 from agent.prompting import messages, spec_fields
@@ -69,8 +69,7 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
 def _wasted(cand: dict[str, Any], state: State, function: str) -> bool:
     """The reply gives nothing new to run: the same program, or no definition of the
     function at all (prose only; the 1.5B answered "the program was correctly written")."""
-    defines = re.search(rf"^\s*def\s+{re.escape(function)}\s*\(", cand["code"], re.M)
-    return _same(cand, state) or not defines
+    return _same(cand, state) or not defines(cand["code"], function)
 
 
 def _same(cand: dict[str, Any], state: State) -> bool:
