@@ -114,7 +114,12 @@ def _near(a: float, b: float, tol: float = 0.08) -> bool:
     return b != 0 and abs(a / b - 1) <= tol
 
 
-def ratio_hint(returned: float, expected: float, case: Case | None = None) -> str:
+# "beats", "steps": a task whose number comes from counting detected events
+_EVENTISH = re.compile(r"beat|peak|pulse|step|event|spike|onset|heart ?rate|cadence|qrs", re.I)
+
+
+def ratio_hint(returned: float, expected: float, case: Case | None = None,
+               requirement: str = "") -> str:
     """What a wrong scalar's relation to the expected one suggests (empty if nothing)."""
     if expected == 0 or not math.isfinite(returned):
         if not math.isfinite(returned):
@@ -122,6 +127,16 @@ def ratio_hint(returned: float, expected: float, case: Case | None = None) -> st
         return ""
     r = returned / expected
     fs = _fs(case) if case else None
+    events = bool(_EVENTISH.search(requirement))
+    if fs and events and not _near(r, 1, 0.5) and (
+            _near(returned, 60 * fs, 0.01) or _near(returned, fs, 0.01)):
+        # seen on the examples: np.where(x > thr)[0] as beats, or np.diff(np.arange(n)) / fs
+        return (f"{_fmt(returned)} = {'60 * ' if _near(returned, 60 * fs, 0.01) else ''}fs: "
+                "the mean interval is exactly ONE sample, so the 'events' are consecutive "
+                "samples: np.where(x > threshold)[0] lists every sample above it (many per "
+                "beat), and np.diff(np.arange(n)) is all ones. Detect one index per event: "
+                "peaks, _ = scipy.signal.find_peaks(x, distance=int(0.3 * fs)); intervals = "
+                "np.diff(peaks) / fs")
     if _near(r, -1, 0.02):
         return "the sign is inverted: check the order of a subtraction"
     if fs and (_near(r, fs, 0.03) or _near(r, 1 / fs, 0.03)):
@@ -142,6 +157,11 @@ def ratio_hint(returned: float, expected: float, case: Case | None = None) -> st
     if 1.7 <= r <= 2.4:
         return (f"about {r:.1f}x too high: events/peaks may be double-counted (noise, "
                 "notch, T waves); use find_peaks(distance=...) or a refractory period")
+    if events and r >= 3:
+        return (f"about {r:.0f}x too high: far more events than the recording holds; a "
+                "threshold test marks every sample above it, and find_peaks without "
+                "distance= takes every noise bump. Keep one index per event: "
+                "find_peaks(x, distance=int(min_gap_seconds * fs)) on a filtered signal")
     if 0.4 <= r <= 0.6:
         return (f"about {r:.2f}x, half the expected: every other event missed (threshold or "
                 "distance too large?) or a factor 2 in the formula")
@@ -278,7 +298,7 @@ def rate_change_hint(case: Case, requirement: str) -> str:
             "offset subtract the mean first and add it back")
 
 
-def _wrong_value(result: CaseResult, case: Case) -> list[str]:
+def _wrong_value(result: CaseResult, case: Case, requirement: str = "") -> list[str]:
     d, metric = result.detail, result.metric
     lines: list[str] = []
     if metric in ("abs_error", "rel_error"):
@@ -299,7 +319,7 @@ def _wrong_value(result: CaseResult, case: Case) -> list[str]:
         if want and abs(got / want - 1) >= 0.05:
             line += f", {got / want:.2f}x"
         lines.append(line)
-        hint = ratio_hint(float(got), float(want), case)
+        hint = ratio_hint(float(got), float(want), case, requirement)
         if hint:
             lines.append("Hint: " + hint)
         return lines
@@ -314,7 +334,7 @@ def _wrong_value(result: CaseResult, case: Case) -> list[str]:
                 lines.append(f"Hint: {got - want:+d} ({more}): check > vs >= at the threshold "
                              "(values exactly equal to it) and the first/last element")
             else:
-                hint = ratio_hint(float(got), float(want), case)
+                hint = ratio_hint(float(got), float(want), case, requirement)
                 if hint:
                     lines.append("Hint: " + hint)
             if isinstance(want, int) and isinstance(got, float):
@@ -621,7 +641,7 @@ def feedback_for_case(result: CaseResult, case: Case, spec: Spec) -> str:
             lines.append("Hint: " + hint)
         lines.append(f"Return {rt}" + (f": {desc}" if desc else "") + ".")
     else:  # wrong_value
-        lines += _wrong_value(result, case)
+        lines += _wrong_value(result, case, spec.requirement)
     if status in ("wrong_type", "wrong_value"):
         rate = rate_change_hint(case, spec.requirement)
         if rate:  # a resampled signal keeps its mean: the grouping hint would mislead

@@ -484,8 +484,12 @@ def _warnings(ctx: _Ctx, requirement: str, function_name: str) -> list[Finding]:
                 out.append(Finding("std-ddof", node.lineno, "the requirement asks for the "
                                    "population std (divide by N): np.std(x) without ddof",
                                    False))
-    out += _abs_diff(ctx, diff_vars)
+    events = _where_events(ctx, context)
+    out += events
+    # `np.where(np.diff(ecg) > thr)` as beats: abs() is not what is missing there
+    out += [f for f in _abs_diff(ctx, diff_vars) if f.line not in {e.line for e in events}]
     out += _rate_inverted(ctx)
+    out += _diff_of_positions(ctx)
     if DB.search(requirement) and "log10" not in ctx.source:
         out.append(Finding("units-db", 0, "the requirement uses decibels but the code never "
                            "takes a log: a linear RMS is not dB; convert with "
@@ -629,4 +633,45 @@ def _rate_inverted(ctx: _Ctx) -> list[Finding]:
                                "multiplies an interval by 60, which grows when beats are "
                                "slower: a rate per minute is 60 / (mean interval in seconds) "
                                "= 60 * fs / mean(interval in samples)", False))
+    return out
+
+
+_WHERE = ("numpy.where", "numpy.nonzero", "numpy.flatnonzero", "numpy.argwhere")
+
+
+def _where_events(ctx: _Ctx, context: str) -> list[Finding]:
+    """`np.where(ecg > thr)[0]` as the beats: every sample above the threshold, many per beat
+    (the 1.5B's heart-rate drafts on the examples returned 60 * fs this way)."""
+    if not PEAKISH.search(context) or "find_peaks" in ctx.source:
+        return []
+    out = []
+    for node in ast.walk(ctx.tree):
+        if not (_is_call_to(ctx, node, *_WHERE) and isinstance(node, ast.Call) and node.args):
+            continue
+        cmp = node.args[0]
+        if isinstance(cmp, ast.Compare) and len(cmp.ops) == 1 and isinstance(
+                cmp.ops[0], (ast.Gt, ast.GtE, ast.Lt, ast.LtE)):
+            out.append(Finding("where-events", node.lineno, f"`{ast.unparse(node)[:40]}` "
+                               "lists EVERY sample past the threshold (many per beat or "
+                               "event), not one index per event: use peaks, _ = "
+                               "scipy.signal.find_peaks(x, height=..., distance=int(0.3 * fs))"
+                               " (or keep only the first sample of each run)", False))
+    return out
+
+
+def _diff_of_positions(ctx: _Ctx) -> list[Finding]:
+    """`np.diff(np.arange(len(peaks)))` is all ones: positions in the list, not the indices."""
+    out = []
+    for node in ast.walk(ctx.tree):
+        if not (_is_call_to(ctx, node, "numpy.diff") and isinstance(node, ast.Call)
+                and node.args):
+            continue
+        arg = node.args[0]
+        if isinstance(arg, ast.Call) and ctx.dotted(arg.func) == "list" and arg.args:
+            arg = arg.args[0]
+        if _is_call_to(ctx, arg, "numpy.arange", "range"):
+            out.append(Finding("diff-of-positions", node.lineno, f"`{ast.unparse(node)[:40]}` "
+                               "is all ones (the positions 0, 1, 2, ...): the intervals are the "
+                               "differences of the detected indices themselves, "
+                               "np.diff(peaks) / fs", False))
     return out

@@ -495,3 +495,58 @@ def test_resample_poly_on_int16_returns_zeros_in_the_sandbox(sandbox, tmp_path) 
     assert r.status == "wrong_value"
     assert "every value returned is 0" in feedback_for_case(r, spec.visible_cases[0], spec)
     assert all(c.passed for c in check_solution(spec, conv, sandbox).cases)
+
+
+# The 1.5B's first ecg-mean-hr draft on the examples (trajectory of the 2026-12-02 run): every
+# sample past a slope threshold is a 'beat' and the intervals are positions, so 60 * fs.
+SAMPLES_AS_BEATS = '''import numpy as np
+
+
+def mean_heart_rate(ecg, fs):
+    ecg = np.array(ecg, dtype=float)
+    threshold = 0.05
+    heartbeats = np.where(np.diff(ecg) > threshold)[0]
+    time_between_beats = np.diff(np.arange(len(heartbeats)), axis=0) / fs
+    return float(60 / np.mean(time_between_beats))
+'''
+
+# What the hint says to do, and nothing else: find_peaks with a refractory distance on the
+# band-passed signal, intervals from the peak indices.
+HINTED_HR = '''import numpy as np
+from scipy import signal
+
+
+def mean_heart_rate(ecg, fs):
+    sos = signal.butter(2, [5.0, 20.0], btype="bandpass", fs=fs, output="sos")
+    x = signal.sosfiltfilt(sos, np.asarray(ecg, dtype=float))
+    x = np.abs(x)
+    peaks, _ = signal.find_peaks(x, height=0.3 * np.percentile(x, 99), distance=int(0.3 * fs))
+    return float(60 / np.mean(np.diff(peaks) / fs))
+'''
+
+
+@pytest.mark.docker
+def test_one_sample_intervals_are_named_and_following_the_hint_passes(sandbox, tmp_path) -> None:
+    """60 * fs means the 'beats' are consecutive samples; the hint names both causes seen
+    (np.where over a threshold, np.diff of positions) and the fix, which passes every case."""
+    spec = load_spec(EXAMPLES / "ecg-mean-hr" / "spec.yaml")
+    bad, good = tmp_path / "bad.py", tmp_path / "good.py"
+    bad.write_text(SAMPLES_AS_BEATS)
+    good.write_text(HINTED_HR)
+    res = check_solution(spec, bad, sandbox, cases=spec.visible_cases)
+    for r, case in zip(res.cases, spec.visible_cases, strict=True):
+        assert r.status == "wrong_value"
+        text = feedback_for_case(r, case, spec)
+        assert "= 60 * fs" in text and "ONE sample" in text and "find_peaks" in text
+    assert all(c.passed for c in check_solution(spec, good, sandbox).cases)
+
+
+def test_one_sample_and_far_too_high_hints_need_an_event_task() -> None:
+    case = _case(77.7, fs=1000.0)
+    req = "Detect the heartbeats and return the mean heart rate in bpm."
+    assert "ONE sample" in ratio_hint(60000.0, 77.7, case, req)
+    assert "ONE sample" in ratio_hint(1000.0, 77.7, case, req)  # a rate in Hz, same cause
+    assert "far more events" in ratio_hint(400.0, 77.7, case, req)
+    # the twins: a task that counts nothing gets neither
+    for got in (60000.0, 400.0):
+        assert ratio_hint(got, 77.7, case, "Return the mean temperature in kelvin.") == ""

@@ -291,3 +291,30 @@ def test_small_int_args_come_from_the_visible_recordings() -> None:
     assert lint_mod.small_int_args(audio) == ["samples"]
     hrv = load_spec(ROOT / "examples" / "hrv-rmssd" / "spec.yaml")  # float intervals
     assert lint_mod.small_int_args(hrv) == []
+
+
+def test_threshold_samples_as_beats_warn_instead_of_missing_abs() -> None:
+    """`np.where(np.diff(ecg) > thr)[0]` as beats (the 1.5B on ecg-mean-hr): the advice is
+    find_peaks, not abs() (which the 1.5B then added, changing nothing)."""
+    wrong = ("import numpy as np\n\ndef mean_heart_rate(ecg, fs):\n"
+             "    beats = np.where(np.diff(ecg) > 0.05)[0]\n"
+             "    return float(60 * fs / np.mean(np.diff(beats)))\n")
+    req = "Detect the heartbeats and return the mean heart rate."
+    found = rules(run(wrong, req, fn="mean_heart_rate", args=("ecg", "fs"), index={}), False)
+    assert "where-events" in found and "missing-abs" not in found
+    ok = wrong.replace("np.where(np.diff(ecg) > 0.05)[0]",
+                       "find_peaks(ecg, distance=int(0.3 * fs))[0]").replace(
+        "import numpy as np\n", "import numpy as np\nfrom scipy.signal import find_peaks\n")
+    assert run(ok, req, fn="mean_heart_rate", args=("ecg", "fs"), index={}) == []
+    # a task that is not about events may threshold samples on purpose
+    hot = "import numpy as np\n\ndef hot(x, fs):\n    return np.where(x > 30)[0].tolist()\n"
+    assert run(hot, "Return the indices of samples above 30 C.", fn="hot", args=("x", "fs"),
+               index={}) == []
+
+
+@pytest.mark.parametrize("expr", ["np.diff(np.arange(len(peaks)))",
+                                  "np.diff(list(range(len(peaks))))"])
+def test_differences_of_positions_warn(expr) -> None:
+    wrong = HR.replace("np.diff(peaks)", expr)
+    assert "diff-of-positions" in rules(run(wrong, index={}), False)
+    assert "diff-of-positions" not in rules(run(HR, index={}))
