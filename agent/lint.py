@@ -490,6 +490,7 @@ def _warnings(ctx: _Ctx, requirement: str, function_name: str) -> list[Finding]:
     out += [f for f in _abs_diff(ctx, diff_vars) if f.line not in {e.line for e in events}]
     out += _rate_inverted(ctx)
     out += _diff_of_positions(ctx)
+    out += _cutoffs_normalised_twice(ctx)
     if DB.search(requirement) and "log10" not in ctx.source:
         out.append(Finding("units-db", 0, "the requirement uses decibels but the code never "
                            "takes a log: a linear RMS is not dB; convert with "
@@ -674,4 +675,41 @@ def _diff_of_positions(ctx: _Ctx) -> list[Finding]:
                                "is all ones (the positions 0, 1, 2, ...): the intervals are the "
                                "differences of the detected indices themselves, "
                                "np.diff(peaks) / fs", False))
+    return out
+
+
+_FILTER_DESIGN = ("scipy.signal.butter", "scipy.signal.cheby1", "scipy.signal.cheby2",
+                  "scipy.signal.ellip", "scipy.signal.bessel", "scipy.signal.iirfilter",
+                  "scipy.signal.firwin")
+
+
+def _cutoffs_normalised_twice(ctx: _Ctx) -> list[Finding]:
+    """`butter(2, [5 / fs, 20 / fs], fs=fs)`: scipy divides by fs / 2 again, so the band
+    lands near 0 Hz and the filtered signal is flat (the 1.5B's first ECG draft)."""
+    assigned: dict[str, ast.AST] = {}
+    for node in ast.walk(ctx.tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
+                node.targets[0], ast.Name):
+            assigned[node.targets[0].id] = node.value
+
+    def divided_by_rate(e: ast.AST, depth: int = 0) -> bool:
+        if isinstance(e, ast.Name) and e.id in assigned and depth < 3:
+            return divided_by_rate(assigned[e.id], depth + 1)
+        if isinstance(e, (ast.List, ast.Tuple)):
+            return any(divided_by_rate(x, depth) for x in e.elts)
+        return isinstance(e, ast.BinOp) and isinstance(e.op, ast.Div) and bool(
+            re.search(r"fs|nyq|rate|sampl", ast.unparse(e.right), re.I))
+
+    out = []
+    for node in ast.walk(ctx.tree):
+        if not (isinstance(node, ast.Call) and _is_call_to(ctx, node, *_FILTER_DESIGN)):
+            continue
+        kw = {k.arg: k.value for k in node.keywords}
+        wn = node.args[1] if len(node.args) > 1 else kw.get("Wn", kw.get("cutoff"))
+        if "fs" in kw and wn is not None and divided_by_rate(wn):
+            out.append(Finding("cutoff-twice", node.lineno, f"`{ast.unparse(node)[:50]}`: the "
+                               "cutoffs are already divided by the rate and fs=fs divides "
+                               "them again, so the band sits near 0 Hz; with fs=fs give them "
+                               "in Hz: butter(2, [5.0, 20.0], btype='bandpass', fs=fs, "
+                               "output='sos')", False))
     return out

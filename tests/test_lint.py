@@ -318,3 +318,19 @@ def test_differences_of_positions_warn(expr) -> None:
     wrong = HR.replace("np.diff(peaks)", expr)
     assert "diff-of-positions" in rules(run(wrong, index={}), False)
     assert "diff-of-positions" not in rules(run(HR, index={}))
+
+
+@pytest.mark.parametrize("cut", ["[5 / fs, 20 / fs]", "[lowcut, highcut]",
+                                 "[5 / (fs / 2), 20 / nyq]"])
+def test_cutoffs_divided_by_the_rate_and_given_fs_warn(cut) -> None:
+    """The 1.5B's retrieve draft for ecg-mean-hr: `lowcut = 5 / fs` and then fs=fs."""
+    src = ("import numpy as np\nfrom scipy.signal import butter, sosfiltfilt\n\n"
+           "def clean(ecg, fs):\n    nyq = fs / 2\n    lowcut = 5 / fs\n    highcut = 20 / fs\n"
+           f"    sos = butter(2, {cut}, btype='bandpass', output='sos', fs=fs)\n"
+           "    return sosfiltfilt(sos, ecg).tolist()\n")
+    assert "cutoff-twice" in rules(run(src, fn="clean", args=("ecg", "fs"), index={}), False)
+    # the twins: Hz with fs=fs, or normalised cutoffs without fs=, are both right
+    hz = src.replace(cut, "[5.0, 20.0]")
+    norm = src.replace(", fs=fs)", ")")
+    for ok in (hz, norm):
+        assert "cutoff-twice" not in rules(run(ok, fn="clean", args=("ecg", "fs"), index={}))
