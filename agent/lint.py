@@ -71,7 +71,13 @@ def lint(source: str, function_name: str, arg_names: list[str], requirement: str
     except SyntaxError as exc:
         text = (exc.text or "").strip()
         where = f": `{text[:80]}`" if text else ""
-        return [Finding("syntax", exc.lineno or 0, f"SyntaxError: {exc.msg}{where}", True)]
+        msg = f"SyntaxError: {exc.msg}{where}"
+        if re.match(r"(from\s+\S+\s+)?import\b.*=", text):
+            # `from scipy.signal import butter, output="sos"` (the 1.5B, three repairs running)
+            msg += ("; an import line only names modules and functions: options such as "
+                    "output=\"sos\" go into the call, butter(2, [5.0, 20.0], btype="
+                    "\"bandpass\", fs=fs, output=\"sos\")")
+        return [Finding("syntax", exc.lineno or 0, msg, True)]
     if index is None:
         index = api_index.get_index()
     ctx = _Ctx(tree, source, index)
@@ -491,6 +497,7 @@ def _warnings(ctx: _Ctx, requirement: str, function_name: str) -> list[Finding]:
     out += _rate_inverted(ctx)
     out += _diff_of_positions(ctx)
     out += _cutoffs_normalised_twice(ctx)
+    out += _sos_misuse(ctx)
     if DB.search(requirement) and "log10" not in ctx.source:
         out.append(Finding("units-db", 0, "the requirement uses decibels but the code never "
                            "takes a log: a linear RMS is not dB; convert with "
@@ -712,4 +719,28 @@ def _cutoffs_normalised_twice(ctx: _Ctx) -> list[Finding]:
                                "them again, so the band sits near 0 Hz; with fs=fs give them "
                                "in Hz: butter(2, [5.0, 20.0], btype='bandpass', fs=fs, "
                                "output='sos')", False))
+    return out
+
+
+def _sos_misuse(ctx: _Ctx) -> list[Finding]:
+    """`b, a = butter(..., output='sos')` and `sosfiltfilt(b, a, x)`: second-order sections
+    are one array; certain failures seen when the 1.5B mixed the two filter APIs."""
+    out = []
+    for node in ast.walk(ctx.tree):
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Tuple) and len(
+                node.targets[0].elts) == 2 and _is_call_to(ctx, node.value, *_FILTER_DESIGN):
+            assert isinstance(node.value, ast.Call)
+            kw = {k.arg: k.value for k in node.value.keywords}
+            sos = kw.get("output")
+            if isinstance(sos, ast.Constant) and sos.value == "sos":
+                out.append(Finding("sos-unpacked", node.lineno, f"`{ast.unparse(node)[:50]}`: "
+                                   "with output='sos' the design returns ONE array, not (b, a): "
+                                   "sos = butter(...); y = sosfiltfilt(sos, x)", True))
+        if isinstance(node, ast.Call) and _is_call_to(
+                ctx, node, "scipy.signal.sosfiltfilt", "scipy.signal.sosfilt") and len(
+                node.args) >= 3:
+            name = (ctx.dotted(node.func) or "").rsplit(".", 1)[-1]
+            out.append(Finding("sos-args", node.lineno, f"`{ast.unparse(node)[:50]}`: {name} "
+                               f"takes (sos, x), not (b, a, x); for b, a use filtfilt(b, a, x)",
+                               True))
     return out

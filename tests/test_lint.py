@@ -334,3 +334,31 @@ def test_cutoffs_divided_by_the_rate_and_given_fs_warn(cut) -> None:
     norm = src.replace(", fs=fs)", ")")
     for ok in (hz, norm):
         assert "cutoff-twice" not in rules(run(ok, fn="clean", args=("ecg", "fs"), index={}))
+
+
+def test_sos_unpacked_as_b_a_and_passed_as_two_arrays_block() -> None:
+    """The 1.5B's retrieve repairs for ecg-mean-hr mixed the (b, a) and sos APIs."""
+    wrong = ("import numpy as np\nfrom scipy.signal import butter, sosfiltfilt\n\n"
+             "def clean(ecg, fs):\n"
+             "    b, a = butter(2, [5.0, 20.0], btype='bandpass', output='sos', fs=fs)\n"
+             "    return sosfiltfilt(b, a, ecg).tolist()\n")
+    found = run(wrong, fn="clean", args=("ecg", "fs"), index={})
+    assert {"sos-unpacked", "sos-args"} <= rules(found, True)
+    ok = wrong.replace("b, a = butter", "sos = butter").replace("sosfiltfilt(b, a, ecg)",
+                                                                  "sosfiltfilt(sos, ecg)")
+    assert run(ok, fn="clean", args=("ecg", "fs"), index={}) == []
+    # (b, a) from the default output is right
+    ba = wrong.replace(", output='sos'", "").replace("sosfiltfilt(b, a, ecg)",
+                                                     "filtfilt(b, a, ecg)").replace(
+        "butter, sosfiltfilt", "butter, filtfilt")
+    assert run(ba, fn="clean", args=("ecg", "fs"), index={}) == []
+
+
+def test_keyword_in_an_import_line_says_where_options_go() -> None:
+    src = ("import numpy as np\nfrom scipy.signal import butter, output=\"sos\"\n\n"
+           "def clean(ecg, fs):\n    return ecg\n")
+    found = run(src, fn="clean", args=("ecg", "fs"), index={})
+    assert found[0].rule == "syntax" and "go into the call" in found[0].message
+    other = run("def clean(ecg, fs):\n    return ecg +\n", fn="clean", args=("ecg", "fs"),
+                index={})
+    assert other[0].rule == "syntax" and "go into the call" not in other[0].message
