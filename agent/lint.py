@@ -699,13 +699,18 @@ def _cutoffs_normalised_twice(ctx: _Ctx) -> list[Finding]:
                 node.targets[0], ast.Name):
             assigned[node.targets[0].id] = node.value
 
-    def divided_by_rate(e: ast.AST, depth: int = 0) -> bool:
+    def divided_by_rate(e: ast.AST, depth: int = 0, whole: bool = False) -> bool:
+        """Some cutoff is `x / fs` (whole: by the full rate, not by fs / 2 or a Nyquist)."""
         if isinstance(e, ast.Name) and e.id in assigned and depth < 3:
-            return divided_by_rate(assigned[e.id], depth + 1)
+            return divided_by_rate(assigned[e.id], depth + 1, whole)
         if isinstance(e, (ast.List, ast.Tuple)):
-            return any(divided_by_rate(x, depth) for x in e.elts)
-        return isinstance(e, ast.BinOp) and isinstance(e.op, ast.Div) and bool(
-            re.search(r"fs|nyq|rate|sampl", ast.unparse(e.right), re.I))
+            return any(divided_by_rate(x, depth, whole) for x in e.elts)
+        if not (isinstance(e, ast.BinOp) and isinstance(e.op, ast.Div)):
+            return False
+        if whole:
+            return isinstance(e.right, ast.Name) and bool(
+                re.fullmatch(r"fs|sr|rate|fsamp|sampling_rate|sample_rate", e.right.id, re.I))
+        return bool(re.search(r"fs|nyq|rate|sampl", ast.unparse(e.right), re.I))
 
     out = []
     for node in ast.walk(ctx.tree):
@@ -719,6 +724,11 @@ def _cutoffs_normalised_twice(ctx: _Ctx) -> list[Finding]:
                                "them again, so the band sits near 0 Hz; with fs=fs give them "
                                "in Hz: butter(2, [5.0, 20.0], btype='bandpass', fs=fs, "
                                "output='sos')", False))
+        elif "fs" not in kw and wn is not None and divided_by_rate(wn, whole=True):
+            out.append(Finding("cutoff-over-fs", node.lineno, f"`{ast.unparse(node)[:50]}`: "
+                               "without fs= scipy wants cutoffs as a fraction of the Nyquist "
+                               "rate, Hz / (fs / 2), not Hz / fs (that halves them); simplest: "
+                               "give Hz and pass fs=fs", False))
     return out
 
 

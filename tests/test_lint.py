@@ -334,6 +334,10 @@ def test_cutoffs_divided_by_the_rate_and_given_fs_warn(cut) -> None:
     norm = src.replace(", fs=fs)", ")")
     for ok in (hz, norm):
         assert "cutoff-twice" not in rules(run(ok, fn="clean", args=("ecg", "fs"), index={}))
+    # without fs=, Hz / fs is half the normalised cutoff (the 1.5B's rpeaks rewrite); the
+    # twin divides by the Nyquist rate
+    found = rules(run(norm, fn="clean", args=("ecg", "fs"), index={}))
+    assert ("cutoff-over-fs" in found) == (cut != "[5 / (fs / 2), 20 / nyq]")
 
 
 def test_sos_unpacked_as_b_a_and_passed_as_two_arrays_block() -> None:
