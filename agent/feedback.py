@@ -38,6 +38,10 @@ _ERROR_HINTS: list[tuple[str, str]] = [
      "a Python list does no arithmetic: convert with np.asarray(...) first"),
     (r"'list' object has no attribute", "a Python list has no numpy methods: convert with "
      "np.asarray(...)"),
+    (r"did not contain a loop with signature matching types \(dtype\('<U|"
+     r"unsupported operand type\(s\) for [-+/*]+: 'str'",
+     "arithmetic on strings: the labels cannot be subtracted or averaged; compute on the "
+     "numeric windows and use the labels only to group them (np.array(labels) == c)"),
     (r"operands could not be broadcast together",
      "arrays of different lengths: np.diff(x) is one shorter than x; align them (x[1:])"),
     (r"truth value of an array with more than one element is ambiguous",
@@ -512,7 +516,8 @@ def _accuracy(result: CaseResult, case: Case) -> list[str]:
         return lines + _flag_counts(result.value, case.expect)
     if len(got_labels) == 1 and len(want_labels) > 1:
         lines.append(f"Hint: every window got the same label {got_labels[0]!r}: the features "
-                     "do not separate the classes (or a constant is returned)")
+                     "do not separate the classes (or a constant is returned)" + _features_how(
+                         case))
     missing = [x for x in want_labels if x not in got_labels]
     if missing and len(got_labels) > 1:
         lines.append("Hint: never predicted: " + ", ".join(missing[:6]))
@@ -521,6 +526,21 @@ def _accuracy(result: CaseResult, case: Case) -> list[str]:
                      "that do not depend on timing, e.g. per-channel mean, std, min, max, "
                      "energy, and normalise them before nearest-centroid/k-NN")
     return lines
+
+
+def _features_how(case: Case) -> str:
+    """A concrete classifier for stacked windows, with the axis their shape implies."""
+    names = [n for n, v in case.args.items() if isinstance(v, np.ndarray) and v.ndim in (2, 3)]
+    if len(names) < 2:
+        return ""
+    train, test = names[0], names[-1]
+    axis = case.args[train].ndim - 1
+    stack = (f"np.concatenate([w.mean(axis={axis}), w.std(axis={axis})], axis=1)" if axis == 2
+             else f"np.stack([w.mean(axis={axis}), w.std(axis={axis})], axis=1)")
+    return (f". Look at the windows: features per window f(w) = {stack} with w = "
+            f"np.asarray({train}, dtype=float) and likewise for {test}; the class means of the "
+            "training features (one per label); each test window gets the label of the "
+            "nearest class mean")
 
 
 def _flag_counts(got: Any, want: Any) -> list[str]:
@@ -567,6 +587,23 @@ def _float_index_hint(text: str) -> str:
             f"n = int(round({exprs[0]})), and use n in range() and in every slice")
 
 
+def _broadcast_rank_hint(text: str) -> str:
+    """(40,6,100) against (40,): a reduction over axes dropped them; keepdims puts them back
+    (the 1.5B normalising HAR windows by `np.mean(w, axis=(1, 2))`)."""
+    m = re.search(r"broadcast together with shapes \(([\d, ]*)\) \(([\d, ]*)\)", text)
+    if not m:
+        return ""
+    a, b = ([int(x) for x in g.replace(" ", "").split(",") if x] for g in m.groups())
+    if len(a) == len(b) or not a or not b:
+        return ""
+    big, small = (a, b) if len(a) > len(b) else (b, a)
+    if small == big[:len(small)]:
+        return (f"shapes {tuple(big)} and {tuple(small)}: a reduction over the trailing axes "
+                "dropped them, so the result no longer lines up with the array; keep them with "
+                "keepdims=True (np.mean(w, axis=..., keepdims=True)) or index [:, None]")
+    return ""
+
+
 def _error_hints(text: str) -> list[str]:
     hints = []
     m = re.search(r"module '([\w.]+)' has no attribute '(\w+)'", text) or re.search(
@@ -585,7 +622,7 @@ def _error_hints(text: str) -> list[str]:
         imp = api_index.import_line(m.group(1))
         if imp:
             hints.append(f"`{m.group(1)}` is not imported: {imp}")
-    float_index = _float_index_hint(text)
+    float_index = _float_index_hint(text) or _broadcast_rank_hint(text)
     if float_index:
         return [*hints, float_index]
     for pattern, hint in _ERROR_HINTS:

@@ -550,3 +550,65 @@ def test_one_sample_and_far_too_high_hints_need_an_event_task() -> None:
     # the twins: a task that counts nothing gets neither
     for got in (60000.0, 400.0):
         assert ratio_hint(got, 77.7, case, "Return the mean temperature in kelvin.") == ""
+
+
+# The 1.5B's first har-basicmotions draft (2026-12-02), repeated by two repairs that were
+# told only that every window got the same label.
+PLACEHOLDER_HAR = '''def classify_activity(train_windows, train_labels, test_windows):
+    # Placeholder for the actual activity recognition logic
+    return [train_labels[0]] * len(test_windows)
+'''
+
+# The hint's recipe, written out as it reads.
+HINTED_HAR = '''import numpy as np
+
+
+def classify_activity(train_windows, train_labels, test_windows):
+    def f(w):
+        w = np.asarray(w, dtype=float)
+        return np.concatenate([w.mean(axis=2), w.std(axis=2)], axis=1)
+    ftr, fte = f(train_windows), f(test_windows)
+    labels = np.array([str(x) for x in train_labels])
+    classes = sorted(set(labels.tolist()))
+    means = np.stack([ftr[labels == c].mean(axis=0) for c in classes])
+    d = ((fte[:, None, :] - means[None, :, :]) ** 2).sum(axis=2)
+    return [classes[i] for i in np.argmin(d, axis=1)]
+'''
+
+
+@pytest.mark.docker
+def test_constant_labels_get_a_classifier_recipe_that_passes(sandbox, tmp_path) -> None:
+    spec = load_spec(EXAMPLES / "har-basicmotions" / "spec.yaml")
+    bad, good = tmp_path / "bad.py", tmp_path / "good.py"
+    bad.write_text(PLACEHOLDER_HAR)
+    good.write_text(HINTED_HAR)
+    r = check_solution(spec, bad, sandbox, cases=spec.visible_cases[:1]).cases[0]
+    text = feedback_for_case(r, spec.visible_cases[0], spec)
+    assert "w.mean(axis=2), w.std(axis=2)" in text and "nearest class mean" in text
+    assert all(c.passed for c in check_solution(spec, good, sandbox).cases)
+
+
+def test_classifier_recipe_needs_stacked_windows() -> None:
+    """A 1-D signal task whose every output is one label gets no windows recipe."""
+    case = Case("c", False, {"x": np.zeros(100), "fs": 10.0}, ["a", "b"], Check("accuracy",
+                                                                              {"min": 0.9}))
+    assert feedback._features_how(case) == ""
+    two_d = Case("c", False, {"train": np.zeros((5, 50)), "test": np.zeros((3, 50))}, ["a"],
+                 Check("accuracy", {"min": 0.9}))
+    assert "np.stack([w.mean(axis=1), w.std(axis=1)], axis=1)" in feedback._features_how(two_d)
+
+
+def test_broadcast_of_a_dropped_axis_suggests_keepdims() -> None:
+    text = ("ValueError: operands could not be broadcast together with shapes (40,6,100) (40,)")
+    assert "keepdims=True" in feedback._error_hints(text)[0]
+    # the twin: same rank, one shorter -> the np.diff advice
+    diff = "ValueError: operands could not be broadcast together with shapes (99,) (100,)"
+    hints = feedback._error_hints(diff)
+    assert "keepdims" not in hints[0] and "np.diff(x) is one shorter" in hints[0]
+
+
+def test_arithmetic_on_label_strings_is_named() -> None:
+    text = ("numpy.core._exceptions._UFuncNoLoopError: ufunc 'subtract' did not contain a loop "
+            "with signature matching types (dtype('<U9'), dtype('float32')) -> None")
+    assert "arithmetic on strings" in feedback._error_hints(text)[0]
+    assert not any("strings" in h for h in feedback._error_hints("TypeError: bad operand"))
