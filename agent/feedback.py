@@ -597,9 +597,10 @@ def _broadcast_rank_hint(text: str) -> str:
     if len(a) == len(b) or not a or not b:
         return ""
     big, small = (a, b) if len(a) > len(b) else (b, a)
-    if small == big[:len(small)]:
-        return (f"shapes {tuple(big)} and {tuple(small)}: a reduction over the trailing axes "
-                "dropped them, so the result no longer lines up with the array; keep them with "
+    rest = iter(big)
+    if all(n in rest for n in small):  # small's sizes appear in big, in order: axes dropped
+        return (f"shapes {tuple(big)} and {tuple(small)}: a reduction over some axes dropped "
+                "them, so the result no longer lines up with the array; keep them with "
                 "keepdims=True (np.mean(w, axis=..., keepdims=True)) or index [:, None]")
     return ""
 

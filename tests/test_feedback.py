@@ -601,6 +601,8 @@ def test_classifier_recipe_needs_stacked_windows() -> None:
 def test_broadcast_of_a_dropped_axis_suggests_keepdims() -> None:
     text = ("ValueError: operands could not be broadcast together with shapes (40,6,100) (40,)")
     assert "keepdims=True" in feedback._error_hints(text)[0]
+    middle = text.replace("(40,)", "(6,)")  # axis=(0, 2), the retrieve run's standardising
+    assert "keepdims=True" in feedback._error_hints(middle)[0]
     # the twin: same rank, one shorter -> the np.diff advice
     diff = "ValueError: operands could not be broadcast together with shapes (99,) (100,)"
     hints = feedback._error_hints(diff)
