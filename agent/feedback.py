@@ -203,7 +203,21 @@ def interval_seconds(name: str, v: np.ndarray) -> float | None:
     return None
 
 
-def length_hint(result: CaseResult, case: Case) -> str:
+def _blocks(n: int, m: int, n_got: int, requirement: str) -> str:
+    """m whole blocks of r samples: r from a number the task names, or an exact n / m."""
+    named = [int(x) for x in re.findall(r"\b(\d{1,5})\b", requirement)]
+    rs = [r for r in named if r >= 2 and n // r == m]
+    if not rs and n % m == 0 and n // m >= 2:
+        rs = [n // m]
+    if not rs or n_got == m:
+        return ""
+    r = rs[0]
+    return (f"; {m} = {n} // {r}: whole blocks of {r} samples, e.g. blocks = "
+            f"x[:len(x) // {r} * {r}].reshape(-1, {r}), then one value per row "
+            "(blocks.mean(axis=1)); the partial last block is dropped")
+
+
+def length_hint(result: CaseResult, case: Case, requirement: str = "") -> str:
     """How a wrong-length result relates to the input length and the sampling rate.
 
     The models get "shape (960,); expected (120,)" wrong again and again; "one value per
@@ -262,6 +276,8 @@ def length_hint(result: CaseResult, case: Case) -> str:
             line += f"; you returned one per {n / n_got:.4g} samples"
             if fs:
                 line += f" ({n / n_got / fs:.4g} s): window length = int(seconds * fs)"
+        if not fs and n_got != n - 1:  # sampled by the clock (hourly, daily): count samples
+            line += _blocks(n, m, n_got, requirement)
         break
     else:
         line = f"expected {m} values"
@@ -674,7 +690,7 @@ def feedback_for_case(result: CaseResult, case: Case, spec: Spec) -> str:
         rt = fn.returns.get("type", "value")
         desc = fn.returns.get("description", "")
         lines.append(result.summary)
-        hint = length_hint(result, case)
+        hint = length_hint(result, case, spec.requirement)
         if hint:
             lines.append("Hint: " + hint)
         lines.append(f"Return {rt}" + (f": {desc}" if desc else "") + ".")

@@ -614,3 +614,46 @@ def test_arithmetic_on_label_strings_is_named() -> None:
             "with signature matching types (dtype('<U9'), dtype('float32')) -> None")
     assert "arithmetic on strings" in feedback._error_hints(text)[0]
     assert not any("strings" in h for h in feedback._error_hints("TypeError: bad operand"))
+
+
+# The 1.5B's temp-daily-mean draft (2026-12-02): segments between changes of value, not days.
+SEGMENTS_AS_DAYS = '''import numpy as np
+
+
+def daily_means(temps):
+    change = np.where(np.diff(temps) != 0)[0] + 1
+    bounds = [0, *change.tolist(), len(temps)]
+    return [float(np.mean(temps[a:b])) for a, b in zip(bounds[:-1], bounds[1:])]
+'''
+
+HINTED_DAYS = '''import numpy as np
+
+
+def daily_means(temps):
+    x = np.asarray(temps, dtype=float)
+    blocks = x[:len(x) // 24 * 24].reshape(-1, 24)
+    return blocks.mean(axis=1).tolist()
+'''
+
+
+@pytest.mark.docker
+def test_whole_blocks_hint_takes_the_block_from_the_task_and_passes(sandbox, tmp_path) -> None:
+    """Hourly readings have no fs: the block length comes from the task's own '24 readings'
+    (jul's 245 samples hold 10 whole days and 5 hours) or from an exact n / m (jan)."""
+    spec = load_spec(EXAMPLES / "temp-daily-mean" / "spec.yaml")
+    bad, good = tmp_path / "bad.py", tmp_path / "good.py"
+    bad.write_text(SEGMENTS_AS_DAYS)
+    good.write_text(HINTED_DAYS)
+    res = check_solution(spec, bad, sandbox, cases=spec.visible_cases)
+    for r, case in zip(res.cases, spec.visible_cases, strict=True):
+        assert r.status == "wrong_type"
+        assert "whole blocks of 24 samples" in feedback_for_case(r, case, spec)
+    assert all(c.passed for c in check_solution(spec, good, sandbox).cases)
+
+
+def test_whole_blocks_hint_stays_quiet_without_a_fitting_block() -> None:
+    case = Case("c", False, {"x": np.zeros(245)}, [0.0] * 10, Check("allclose", {"atol": 0.1}))
+    res = CaseResult("c", False, False, "wrong_type", "allclose", value=[0.0] * 30,
+                     summary="shape (30,); expected (10,)", detail={})
+    assert "whole blocks of 24" in feedback.length_hint(res, case, "24 readings a day")
+    assert "whole blocks" not in feedback.length_hint(res, case, "readings every hour")
