@@ -63,8 +63,11 @@ BATTERY = {
     "non_json_return": ("def f(x):\n    return {1, 2}\n", "unconvertible", "set"),
     "deep_recursion": ("def f(x, n=0):\n    return f(x, n + 1)\n", "exception", "RecursionError"),
     # Python 3.11 keeps Python frames on the heap: unbounded recursion is a memory failure
+    # each frame holds 8 KB so the 256 MB limit is reached in well under a second: bare
+    # frames took 4.8 s to fill it on a slower machine (2026-12-02) and met the 4 s timeout
     "unbounded_recursion": ("import sys\nsys.setrecursionlimit(10**8)\n"
-                            "def g(n):\n    return g(n + 1) + 1\ndef f(x):\n    return g(0)\n",
+                            "def g(n, pad):\n    return g(n + 1, [n] * 1000) + 1\n"
+                            "def f(x):\n    return g(0, None)\n",
                             "memory", ""),
     "read_shadow": ("def f(x):\n    return len(open('/etc/shadow').read())\n",
                     "exception", "PermissionError"),
