@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from agent.checker import CaseResult
+from agent.lint import EVENT_WORDS
 from agent.spec import Case, Spec
 from sandboxes import api_index
 
@@ -119,7 +120,7 @@ def _near(a: float, b: float, tol: float = 0.08) -> bool:
 
 
 # "beats", "steps": a task whose number comes from counting detected events
-_EVENTISH = re.compile(r"beat|peak|pulse|step|event|spike|onset|heart ?rate|cadence|qrs", re.I)
+_EVENTISH = re.compile(EVENT_WORDS + "|heart ?rate|cadence", re.I)
 
 
 def ratio_hint(returned: float, expected: float, case: Case | None = None,
@@ -132,10 +133,10 @@ def ratio_hint(returned: float, expected: float, case: Case | None = None,
     r = returned / expected
     fs = _fs(case) if case else None
     events = bool(_EVENTISH.search(requirement))
-    if fs and events and not _near(r, 1, 0.5) and (
-            _near(returned, 60 * fs, 0.01) or _near(returned, fs, 0.01)):
+    per_minute = bool(fs) and _near(returned, 60 * fs, 0.01)
+    if fs and events and not _near(r, 1, 0.5) and (per_minute or _near(returned, fs, 0.01)):
         # seen on the examples: np.where(x > thr)[0] as beats, or np.diff(np.arange(n)) / fs
-        return (f"{_fmt(returned)} = {'60 * ' if _near(returned, 60 * fs, 0.01) else ''}fs: "
+        return (f"{_fmt(returned)} = {'60 * ' if per_minute else ''}fs: "
                 "the mean interval is exactly ONE sample, so the 'events' are consecutive "
                 "samples: np.where(x > threshold)[0] lists every sample above it (many per "
                 "beat), and np.diff(np.arange(n)) is all ones. Detect one index per event: "
@@ -639,9 +640,9 @@ def _error_hints(text: str) -> list[str]:
         imp = api_index.import_line(m.group(1))
         if imp:
             hints.append(f"`{m.group(1)}` is not imported: {imp}")
-    float_index = _float_index_hint(text) or _broadcast_rank_hint(text)
-    if float_index:
-        return [*hints, float_index]
+    specific = _float_index_hint(text) or _broadcast_rank_hint(text)
+    if specific:  # names the expression or shapes: the generic table entry would only repeat it
+        return [*hints, specific]
     for pattern, hint in _ERROR_HINTS:
         if re.search(pattern, text) and hint not in hints:
             hints.append(hint)

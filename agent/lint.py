@@ -47,7 +47,9 @@ class Finding:
 RUFF_BLOCKING = {"F821", "F822", "F823", "F632", "F631", "F633", "F634", "F701", "F702",
                  "F704", "F706", "F707", "F722", "F501", "F502", "F503", "F504", "F505",
                  "F506", "F507", "F508", "F509", "F521", "F522", "F523", "F524", "F525"}
-PEAKISH = re.compile(r"peak|beat|pulse|event|step|spike|onset|r-?wave|qrs", re.I)
+# words of a task whose answer comes from detected events (feedback shares the list)
+EVENT_WORDS = "peak|beat|pulse|event|step|spike|onset|qrs"
+PEAKISH = re.compile(EVENT_WORDS + "|r-?wave", re.I)
 SAMPLE_STD = re.compile(r"\bsample (standard deviation|std|variance|var)\b|unbiased|\bn ?- ?1\b"
                         r"|ddof ?= ?1", re.I)
 POP_STD = re.compile(r"\bpopulation (standard deviation|std|variance)\b", re.I)
@@ -493,7 +495,8 @@ def _warnings(ctx: _Ctx, requirement: str, function_name: str) -> list[Finding]:
     events = _where_events(ctx, context)
     out += events
     # `np.where(np.diff(ecg) > thr)` as beats: abs() is not what is missing there
-    out += [f for f in _abs_diff(ctx, diff_vars) if f.line not in {e.line for e in events}]
+    event_lines = {e.line for e in events}
+    out += [f for f in _abs_diff(ctx, diff_vars) if f.line not in event_lines]
     out += _rate_inverted(ctx)
     out += _diff_of_positions(ctx)
     out += _cutoffs_normalised_twice(ctx)
@@ -511,8 +514,8 @@ def _warnings(ctx: _Ctx, requirement: str, function_name: str) -> list[Finding]:
 _ORDERED_NAME = re.compile(r"(^|_)(t|ts|time|times|timestamps?|idx|ind|indices|index|peaks?|"
                            r"onsets?|locs?|positions?|beats?|rpeaks|r_peaks|samples?_at|"
                            r"starts?|ends?)($|_)|(time|idx|peaks|onsets)$", re.I)
-_ORDERED_CALLS = ("numpy.where", "numpy.nonzero", "numpy.flatnonzero", "numpy.argwhere",
-                  "numpy.arange", "numpy.cumsum", "numpy.sort", "numpy.unique", "sorted",
+_WHERE = ("numpy.where", "numpy.nonzero", "numpy.flatnonzero", "numpy.argwhere")
+_ORDERED_CALLS = (*_WHERE, "numpy.arange", "numpy.cumsum", "numpy.sort", "numpy.unique", "sorted",
                   "scipy.signal.find_peaks", "numpy.linspace")
 
 
@@ -643,8 +646,6 @@ def _rate_inverted(ctx: _Ctx) -> list[Finding]:
                                "= 60 * fs / mean(interval in samples)", False))
     return out
 
-
-_WHERE = ("numpy.where", "numpy.nonzero", "numpy.flatnonzero", "numpy.argwhere")
 
 
 def _where_events(ctx: _Ctx, context: str) -> list[Finding]:

@@ -34,6 +34,19 @@ def _run(sandbox, spec_id: str, solution: Path | None = None):
     return spec, [(r, by_name[r.case]) for r in res.cases]
 
 
+def _hinted_and_followed(sandbox, tmp_path, spec, bad: str, good: str, n: int | None = None
+                         ) -> tuple[list[tuple[CaseResult, str]], bool]:
+    """(result, feedback) for `bad` on the first n visible cases, and whether `good`, the
+    program that does what the hint says, passes every case, hidden ones included."""
+    cases = spec.visible_cases[:n]
+    (tmp_path / "bad.py").write_text(bad)
+    (tmp_path / "good.py").write_text(good)
+    res = check_solution(spec, tmp_path / "bad.py", sandbox, cases=cases)
+    pairs = [(r, feedback_for_case(r, c, spec)) for r, c in zip(res.cases, cases, strict=True)]
+    return pairs, all(c.passed for c in check_solution(spec, tmp_path / "good.py",
+                                                       sandbox).cases)
+
+
 def _visible_text(sandbox, spec_id: str) -> str:
     spec, pairs = _run(sandbox, spec_id)
     r, case = pairs[0]
@@ -363,17 +376,13 @@ def test_rate_change_hint_names_the_factors_and_following_it_passes(sandbox, tmp
     that does what the hint says passes every case, hidden ones included."""
     spec = load_spec(ROOT / "iotbench" / "tasks" / "motion" / "daphnet-resample-50hz"
                      / "spec.yaml")
-    bad, good = tmp_path / "bad.py", tmp_path / "good.py"
-    bad.write_text(INTERP_50HZ)
-    good.write_text(HINTED_50HZ)
-    res = check_solution(spec, bad, sandbox, cases=spec.visible_cases[:1])
-    r = res.cases[0]
+    [(r, text)], passes = _hinted_and_followed(sandbox, tmp_path, spec, INTERP_50HZ,
+                                               HINTED_50HZ, n=1)
     assert r.status == "wrong_value"
-    text = feedback_for_case(r, spec.visible_cases[0], spec)
     assert "resample_poly(np.asarray(x, dtype=float), 25, 32)" in text
     assert "64 Hz -> 50 Hz" in text
     assert "grouped wrongly" not in text
-    assert all(c.passed for c in check_solution(spec, good, sandbox).cases)
+    assert passes
     # the twin: a windowed task with the same kind of length change gets no rate advice
     zcr = load_spec(ROOT / "iotbench" / "tasks" / "audio" / "audio-zcr" / "spec.yaml")
     assert feedback.rate_change_hint(zcr.visible_cases[0], zcr.requirement) == ""
@@ -530,15 +539,12 @@ def test_one_sample_intervals_are_named_and_following_the_hint_passes(sandbox, t
     """60 * fs means the 'beats' are consecutive samples; the hint names both causes seen
     (np.where over a threshold, np.diff of positions) and the fix, which passes every case."""
     spec = load_spec(EXAMPLES / "ecg-mean-hr" / "spec.yaml")
-    bad, good = tmp_path / "bad.py", tmp_path / "good.py"
-    bad.write_text(SAMPLES_AS_BEATS)
-    good.write_text(HINTED_HR)
-    res = check_solution(spec, bad, sandbox, cases=spec.visible_cases)
-    for r, case in zip(res.cases, spec.visible_cases, strict=True):
+    pairs, passes = _hinted_and_followed(sandbox, tmp_path, spec, SAMPLES_AS_BEATS, HINTED_HR)
+    assert len(pairs) == len(spec.visible_cases)
+    for r, text in pairs:
         assert r.status == "wrong_value"
-        text = feedback_for_case(r, case, spec)
         assert "= 60 * fs" in text and "ONE sample" in text and "find_peaks" in text
-    assert all(c.passed for c in check_solution(spec, good, sandbox).cases)
+    assert passes
 
 
 def test_one_sample_and_far_too_high_hints_need_an_event_task() -> None:
@@ -579,13 +585,10 @@ def classify_activity(train_windows, train_labels, test_windows):
 @pytest.mark.docker
 def test_constant_labels_get_a_classifier_recipe_that_passes(sandbox, tmp_path) -> None:
     spec = load_spec(EXAMPLES / "har-basicmotions" / "spec.yaml")
-    bad, good = tmp_path / "bad.py", tmp_path / "good.py"
-    bad.write_text(PLACEHOLDER_HAR)
-    good.write_text(HINTED_HAR)
-    r = check_solution(spec, bad, sandbox, cases=spec.visible_cases[:1]).cases[0]
-    text = feedback_for_case(r, spec.visible_cases[0], spec)
+    [(_, text)], passes = _hinted_and_followed(sandbox, tmp_path, spec, PLACEHOLDER_HAR,
+                                               HINTED_HAR, n=1)
     assert "w.mean(axis=2), w.std(axis=2)" in text and "nearest class mean" in text
-    assert all(c.passed for c in check_solution(spec, good, sandbox).cases)
+    assert passes
 
 
 def test_classifier_recipe_needs_stacked_windows() -> None:
@@ -641,14 +644,12 @@ def test_whole_blocks_hint_takes_the_block_from_the_task_and_passes(sandbox, tmp
     """Hourly readings have no fs: the block length comes from the task's own '24 readings'
     (jul's 245 samples hold 10 whole days and 5 hours) or from an exact n / m (jan)."""
     spec = load_spec(EXAMPLES / "temp-daily-mean" / "spec.yaml")
-    bad, good = tmp_path / "bad.py", tmp_path / "good.py"
-    bad.write_text(SEGMENTS_AS_DAYS)
-    good.write_text(HINTED_DAYS)
-    res = check_solution(spec, bad, sandbox, cases=spec.visible_cases)
-    for r, case in zip(res.cases, spec.visible_cases, strict=True):
+    pairs, passes = _hinted_and_followed(sandbox, tmp_path, spec, SEGMENTS_AS_DAYS, HINTED_DAYS)
+    assert len(pairs) == len(spec.visible_cases)
+    for r, text in pairs:
         assert r.status == "wrong_type"
-        assert "whole blocks of 24 samples" in feedback_for_case(r, case, spec)
-    assert all(c.passed for c in check_solution(spec, good, sandbox).cases)
+        assert "whole blocks of 24 samples" in text
+    assert passes
 
 
 def test_whole_blocks_hint_stays_quiet_without_a_fitting_block() -> None:
