@@ -552,12 +552,14 @@ def _features_how(case: Case) -> str:
         return ""
     train, test = names[0], names[-1]
     axis = case.args[train].ndim - 1
-    stack = (f"np.concatenate([w.mean(axis={axis}), w.std(axis={axis})], axis=1)" if axis == 2
-             else f"np.stack([w.mean(axis={axis}), w.std(axis={axis})], axis=1)")
-    return (f". Look at the windows: features per window f(w) = {stack} with w = "
-            f"np.asarray({train}, dtype=float) and likewise for {test}; the class means of the "
-            "training features (one per label); each test window gets the label of the "
-            "nearest class mean")
+    join = "np.concatenate" if axis == 2 else "np.stack"
+
+    def feats(w: str) -> str:  # spelled out per argument: the 1.5B copied a placeholder `w`
+        return f"{join}([{w}.mean(axis={axis}), {w}.std(axis={axis})], axis=1)"
+
+    return (f". Look at the windows: features per window, ftr = {feats(train)} and fte = "
+            f"{feats(test)}; the class means of ftr (one per label); each test window gets "
+            "the label of the nearest class mean")
 
 
 def _flag_counts(got: Any, want: Any) -> list[str]:
