@@ -36,6 +36,9 @@ class RunConfig:
     retrieve: bool = False
     lint: bool = True
     controller: bool = True  # fresh draft at a higher temperature after two stalled rounds
+    # The controller's fresh draft shows what failed and the matching cards' verified code:
+    # a stalled small model rarely changes method in a repair (BENCHMARKS.md).
+    recipes: bool = True
     knowledge_k: int = 3
     knowledge_code: bool = False  # show the cards' code in draft prompts (repair: never)
     plan_tokens: int = 200  # decompose/specify replies: a plan, not an essay
@@ -44,7 +47,7 @@ class RunConfig:
     def __post_init__(self) -> None:
         if self.mode == "single-shot":
             self.decompose = self.specify = self.retrieve = self.lint = False
-            self.controller = False
+            self.controller = self.recipes = False
             self.max_attempts, self.candidates = 1, 1
 
     @property
@@ -69,6 +72,7 @@ STAGES: dict[str, str] = {
     "knowledge_code": "show the cards' code too, not only guidance",
     "lint": "static checks before running",
     "controller": "fresh hotter draft after two stalled rounds",
+    "recipes": "that fresh draft shows what failed and the matching cards' code",
 }
 
 

@@ -31,3 +31,9 @@ def spec_fields(spec: Spec) -> dict[str, str]:
 def messages(user: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": prompts.render("system", environment=environment())},
             {"role": "user", "content": user}]
+
+
+def advice(failure: str) -> str:
+    """The repair advice for a failure class ('' when it has none)."""
+    name = f"repair/{failure}"
+    return prompts.render(name) if prompts.exists(name) else ""

@@ -32,8 +32,8 @@ def main() -> int:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--model", default="qwen2.5-coder-1.5b")
     p.add_argument("--variants", nargs="+", choices=sorted(VARIANTS),
-                   default=["agent", "no-lint", "no-controller", "one-candidate", "retrieve",
-                            "decompose"])
+                   default=["agent", "no-lint", "no-controller", "no-recipes", "one-candidate",
+                            "retrieve", "decompose"])
     p.add_argument("--dry-run", action="store_true", help="print the commands only")
     p.add_argument("extra", nargs=argparse.REMAINDER, help="after --: more `bench` flags")
     args = p.parse_args()

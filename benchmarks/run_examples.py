@@ -4,7 +4,8 @@ peak RSS per spec, model and mode (or ablation), side by side in one run.
 Each run is a separate `python -m agent run` process (so peak RSS is its own).
 usage: python benchmarks/run_examples.py [--models M ...] [--variants V ...] [--specs ID ...]
 variants: agent (the defaults), single-shot, and one stage switched on or off in turn:
-decompose, decompose-only, retrieve, retrieve-code, no-lint, no-controller, one-candidate
+decompose, decompose-only, retrieve, retrieve-code, no-lint, no-controller, no-recipes,
+one-candidate
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ VARIANTS = {
     "retrieve-code": ["--retrieve", "--knowledge-code"],
     "no-lint": ["--no-lint"],
     "no-controller": ["--no-controller"],
+    "no-recipes": ["--no-recipes"],
     "one-candidate": ["--candidates", "1"],
 }
 

@@ -53,7 +53,9 @@ class ScriptedModel(ChatModel):
     def generate(self, messages, *, max_new_tokens=512, temperature=0.0, seed=None, stop=None,
                  role=None):
         user, adapter_role = messages[-1]["content"], role
-        role = ("rewrite" if "An earlier program" in user else "repair" if "failed:" in user
+        redraft = "Verified building blocks" in user  # the controller's draft with recipes
+        role = ("rewrite" if "An earlier program" in user and not redraft
+                else "repair" if "failed:" in user and not redraft
                 else "decompose" if "sub-tasks" in user and "Sub-tasks:" not in user
                 else "specify" if "Sub-tasks:" in user
                 else "draft")
@@ -166,10 +168,31 @@ def test_controller_redrafts_hotter_after_two_stalled_rounds(tmp_path, sandbox) 
     assert [(c["role"], c["temperature"]) for c in calls[:7]] == [
         ("draft", 0.0), ("repair", 0.0), ("repair", 0.7), ("rewrite", 0.7),
         ("repair", 0.0), ("repair", 0.7), ("rewrite", 0.7)]
-    assert calls[7]["role"] == "draft" and calls[7]["temperature"] >= 0.8
+    # the fresh draft: told what failed, shown the matching card's verified code, and its
+    # first candidate greedy (a new prompt, so greedy is a new program)
+    assert calls[7]["role"] == "draft" and calls[7]["temperature"] == 0.0
+    prompt = calls[7]["messages"][-1]["content"]
+    assert "An earlier program for this task failed (wrong_value)" in prompt
+    assert "Verified building blocks" in prompt and "def hrv_time_domain(" in prompt
+    assert "d = nni - np.roll(nni, 1)" not in prompt  # the failing code itself is not shown
     modes = [a["mode"] for a in _report(run_dir)["attempts"]]
     assert modes == ["draft", "repair", "repair", "draft"]
     _assert_hidden_never_in(model.calls)
+
+
+def test_without_recipes_the_fresh_draft_is_the_plain_task_prompt_sampled_hotter(
+        tmp_path, sandbox) -> None:
+    code, run_dir, model, lines = _run(
+        tmp_path, sandbox,
+        {**BASE, "draft": [fenced(ROLL), fenced(CORRECT)], "repair": [fenced(ROLL)]},
+        candidates=1, max_attempts=6, recipes=False)
+    assert code == 0
+    calls = [c for c in model.calls if c["role"] in ("draft", "repair", "rewrite")]
+    assert calls[7]["role"] == "draft" and calls[7]["temperature"] >= 0.8
+    prompt = calls[7]["messages"][-1]["content"]
+    assert "An earlier program" not in prompt and "def hrv_time_domain(" not in prompt
+    assert prompt == calls[0]["messages"][-1]["content"]
+    assert not any("recipes:" in line for line in lines)
 
 
 def test_without_controller_it_keeps_repairing_until_the_budget(tmp_path, sandbox) -> None:

@@ -52,6 +52,31 @@ def test_card_selftest_passes_in_sandbox(sandbox, tmp_path: Path, card_id: str,
     assert res.value is True, (card_id, res.value)
 
 
+def _card(card_id: str) -> str:
+    return next(c.code for c in CARDS if c.id == card_id)
+
+
+@pytest.mark.parametrize(("card_id", "passes"), [("ecg-qrs-envelope", True),
+                                                 ("peak-detection-beats", False)])
+def test_ecg_card_gives_the_mean_heart_rate_of_every_real_recording(
+        sandbox, tmp_path: Path, card_id: str, passes: bool) -> None:
+    """What the controller's fresh draft shows for ecg-mean-hr, used as the card says, is
+    right on every case, hidden included (BITalino at 1000 Hz in ADC counts, MIT-BIH 208 with
+    its inverted ventricular beats); the twin: find_peaks on the raw trace (the pulse card)
+    misses those beats on the hidden record."""
+    from agent.checker import check_solution
+    from agent.spec import load_spec
+
+    helper = re.search(r"^def (\w+)\(", _card(card_id), re.M).group(1)
+    sol = tmp_path / "sol.py"
+    sol.write_text(f"{_card(card_id)}\n\n\ndef mean_heart_rate(ecg, fs):\n"
+                   f"    beats = {helper}(ecg, fs)\n"
+                   "    return float(60.0 / np.mean(np.diff(beats) / fs))\n", encoding="utf-8")
+    spec = load_spec(ROOT / "examples/ecg-mean-hr/spec.yaml")
+    res = check_solution(spec, sol, sandbox)
+    assert [c.passed for c in res.cases] == ([True] * 3 if passes else [True, True, False])
+
+
 # --- retrieval ---------------------------------------------------------------------------------
 
 def _ids(query: str, k: int = 3) -> list[str]:
@@ -64,8 +89,13 @@ def test_hrv_query_ranks_hrv_card_first_and_no_filter() -> None:
     assert "filter-butterworth" not in ids
 
 
-def test_rpeak_query_finds_peak_detection_in_top_two() -> None:
-    assert "peak-detection-beats" in _ids("detect R peaks in ECG at 360 Hz")[:2]
+def test_rpeak_query_finds_the_ecg_detector_and_pulse_query_the_peak_card() -> None:
+    """Raw ECG needs the QRS envelope (find_peaks on the raw trace misses inverted
+    ventricular beats of MIT-BIH 208); a pulse wave needs plain find_peaks, and the ECG card
+    says it is NOT for PPG."""
+    assert _ids("detect R peaks in ECG at 360 Hz")[0] == "ecg-qrs-envelope"
+    pulse = _ids("pulse peaks in a wrist PPG")
+    assert pulse[0] == "peak-detection-beats" and "ecg-qrs-envelope" not in pulse
 
 
 def test_vad_query_finds_rms_dbfs() -> None:

@@ -202,14 +202,18 @@ def search(query: str, k: int = 3, min_score: float = 5.0, rel_floor: float = 0.
     return [c for c, s in ranked[:k] if s >= min_score and s >= rel_floor * top]
 
 
-def render(cards: list[Card], with_code: bool = True) -> str:
+OPTIONAL_LEAD = ("Optional reference notes (verified helpers). Use one only if it fits this "
+                 "task exactly; otherwise ignore them. Follow the task's own definitions and "
+                 "units.")
+
+
+def render(cards: list[Card], with_code: bool = True, lead: str = OPTIONAL_LEAD) -> str:
     """The prompt block for retrieved cards ('' when none): short, and explicitly optional.
     Without code it is guidance only: a small model tends to paste a helper whole (name,
     arguments, return type) where only its idea applies."""
     if not cards:
         return ""
-    parts = ["Optional reference notes (verified helpers). Use one only if it fits this task "
-             "exactly; otherwise ignore them. Follow the task's own definitions and units."]
+    parts = [lead.strip()]
     for c in cards:
         code = f"\n```python\n{c.code}\n```" if with_code else ""
         parts.append(f"## {c.title}\nApplies: {c.when}\n{c.body}{code}")

@@ -1,6 +1,11 @@
 """draft (code generation): one or more complete modules from the task prompt. The first
 round's first candidate is greedy; the others, and every fresh draft the controller asks
-for, are sampled at the round's temperature."""
+for, are sampled at the round's temperature.
+
+A fresh draft after a stall (with `recipes` on) also shows what failed and the verified code
+of the cards that match the task, and its first candidate is greedy the first time: the
+stalled repairs kept the method that failed, and a recipe is a different method that is known
+to work."""
 
 from __future__ import annotations
 
@@ -9,10 +14,12 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 import prompts
+from agent import knowledge as kb
 from agent.context import RunContext
 from agent.extract import extract_code
 from agent.nodes import timed
-from agent.prompting import messages, spec_fields
+from agent.nodes.retrieve import task_query
+from agent.prompting import advice, messages, spec_fields
 from agent.state import Candidate, State
 
 SAMPLE_TEMPERATURE = 0.7
@@ -27,16 +34,36 @@ def new_candidate(ctx: RunContext, attempt: int, k: int, call: dict[str, Any]) -
     return {"id": f"a{attempt}-k{k}", "code": code, "path": str(path), "call": call}
 
 
-def draft_prompt(state: State, ctx: RunContext, earlier: str = "") -> str:
+def draft_prompt(state: State, ctx: RunContext, earlier: str = "",
+                 knowledge: str | None = None) -> str:
     """The task prompt; `earlier` (a rendered prompts/earlier.md) describes a failure
-    without showing its code."""
+    without showing its code; `knowledge` replaces the retrieved block when given."""
     plan = ""
     if state.get("subtasks") or state.get("io_spec"):
         plan = prompts.render("plan", subtasks=state.get("subtasks", ""),
                               io_spec=state.get("io_spec", ""))
+    if knowledge is None:
+        knowledge = state.get("knowledge", "")
     return prompts.render("draft", trace_cards=state.get("trace_cards", ""), plan=plan,
-                          knowledge=state.get("knowledge", ""), earlier=earlier,
-                          **spec_fields(ctx.spec))
+                          knowledge=knowledge, earlier=earlier, **spec_fields(ctx.spec))
+
+
+def earlier_failure(state: State) -> str:
+    """prompts/earlier.md for the round that just failed: its class, feedback and advice."""
+    failure = state.get("failure", "")
+    return prompts.render("earlier", failure=failure, feedback=state.get("feedback", "").strip(),
+                          advice=advice(failure))
+
+
+def recipe_prompt(state: State, ctx: RunContext) -> tuple[str, list[str]]:
+    """The controller's fresh draft: the task, what failed, and the matching cards with their
+    code (the ids shown, for the log and the trajectory)."""
+    cards = kb.search(task_query(state, ctx), k=ctx.config.knowledge_k)
+    block = kb.render(cards, with_code=True,
+                      lead=prompts.render("recipes", function=ctx.spec.function.name)) \
+        if cards else None
+    return draft_prompt(state, ctx, earlier_failure(state), knowledge=block), \
+        [c.id for c in cards]
 
 
 @timed("draft")
@@ -45,12 +72,21 @@ def draft(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     cfg = ctx.config
     attempt = state.get("attempt", 0) + 1
     temperature = state.get("temperature", 0.0)
-    msgs = messages(draft_prompt(state, ctx))
+    first_temperature = temperature
+    if attempt > 1 and cfg.recipes:
+        user, shown = recipe_prompt(state, ctx)
+        if shown and sum(h["mode"] == "draft" for h in state.get("history", [])) == 1:
+            first_temperature = 0.0
+        ctx.log(f"[draft] attempt {attempt}: fresh draft told what failed; recipes: "
+                f"{', '.join(shown) or 'none match'}")
+    else:
+        user = draft_prompt(state, ctx)
+    msgs = messages(user)
     candidates: list[Candidate] = []
     seen: set[str] = set()
     tokens_in = tokens_out = 0
     for k in range(cfg.candidates):
-        t = temperature if k == 0 else max(temperature, SAMPLE_TEMPERATURE)
+        t = first_temperature if k == 0 else max(temperature, SAMPLE_TEMPERATURE)
         call = ctx.chat("draft", msgs, temperature=t, seed=cfg.seed * 1000 + attempt * 10 + k)
         tokens_in += call["tokens_in"]
         tokens_out += call["tokens_out"]
@@ -60,7 +96,8 @@ def draft(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
             continue
         seen.add(cand["code"])
         candidates.append(cand)
+    temps = "/".join(dict.fromkeys(f"{c['call']['temperature']:g}" for c in candidates))
     ctx.log(f"[draft] attempt {attempt}: {len(candidates)} candidate(s) at temperature "
-            f"{temperature:g}, {tokens_out} tokens")
+            f"{temps or f'{temperature:g}'}, {tokens_out} tokens")
     return {"attempt": attempt, "candidates": candidates, "tokens_in": tokens_in,
             "tokens_out": tokens_out}

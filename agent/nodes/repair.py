@@ -10,16 +10,11 @@ import prompts
 from agent.context import RunContext
 from agent.extract import defines
 from agent.nodes import timed
-from agent.nodes.draft import draft_prompt, new_candidate
-from agent.prompting import messages, spec_fields
+from agent.nodes.draft import draft_prompt, earlier_failure, new_candidate
+from agent.prompting import advice, messages, spec_fields
 from agent.state import State
 
 UNCHANGED_TEMPERATURE = 0.7
-
-
-def advice(failure: str) -> str:
-    name = f"repair/{failure}"
-    return prompts.render(name) if prompts.exists(name) else ""
 
 
 @timed("repair")
@@ -52,10 +47,8 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
         # IoTBench solves (BENCHMARKS.md), so it comes only now.
         ctx.log(f"[repair] attempt {attempt}: the sample is unchanged too, rewriting at "
                 f"{UNCHANGED_TEMPERATURE} without the failing code")
-        earlier = prompts.render("earlier", failure=failure,
-                                 feedback=state.get("feedback", "").strip(),
-                                 advice=advice(failure))
-        calls.append(ctx.chat("rewrite", messages(draft_prompt(state, ctx, earlier)),
+        calls.append(ctx.chat("rewrite", messages(draft_prompt(state, ctx,
+                                                               earlier_failure(state))),
                               temperature=UNCHANGED_TEMPERATURE, seed=seed + 2))
         cand = new_candidate(ctx, attempt, 2, calls[-1])
     call = calls[-1]

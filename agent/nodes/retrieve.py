@@ -14,12 +14,15 @@ from agent.nodes import timed
 from agent.state import State
 
 
+def task_query(state: State, ctx: RunContext) -> str:
+    """What the cards are ranked against: the task's own words and any sub-tasks."""
+    return "\n".join([ctx.spec.title, ctx.spec.requirement, state.get("subtasks", "")])
+
+
 @timed("retrieve")
 def retrieve(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
-    spec = ctx.spec
-    query = "\n".join([spec.title, spec.requirement, state.get("subtasks", "")])
-    cards = knowledge.search(query, k=ctx.config.knowledge_k)
+    cards = knowledge.search(task_query(state, ctx), k=ctx.config.knowledge_k)
     ctx.log(f"[retrieve] {', '.join(c.id for c in cards) or 'no relevant card'}")
     return {"knowledge": knowledge.render(cards, with_code=ctx.config.knowledge_code),
             "knowledge_notes": knowledge.render(cards, with_code=False),
