@@ -53,7 +53,7 @@ class ScriptedModel(ChatModel):
     def generate(self, messages, *, max_new_tokens=512, temperature=0.0, seed=None, stop=None,
                  role=None):
         user, adapter_role = messages[-1]["content"], role
-        redraft = "Verified building blocks" in user  # the controller's draft with recipes
+        redraft = "Verified helpers" in user  # the controller's draft with recipes
         role = ("rewrite" if "An earlier program" in user and not redraft
                 else "repair" if "failed:" in user and not redraft
                 else "decompose" if "sub-tasks" in user and "Sub-tasks:" not in user
@@ -173,11 +173,27 @@ def test_controller_redrafts_hotter_after_two_stalled_rounds(tmp_path, sandbox) 
     assert calls[7]["role"] == "draft" and calls[7]["temperature"] == 0.0
     prompt = calls[7]["messages"][-1]["content"]
     assert "An earlier program for this task failed (wrong_value)" in prompt
-    assert "Verified building blocks" in prompt and "def hrv_time_domain(" in prompt
+    assert "Verified helpers" in prompt and "def hrv_time_domain(" in prompt
     assert "d = nni - np.roll(nni, 1)" not in prompt  # the failing code itself is not shown
     modes = [a["mode"] for a in _report(run_dir)["attempts"]]
     assert modes == ["draft", "repair", "repair", "draft"]
     _assert_hidden_never_in(model.calls)
+
+
+CALLS_HELPER = "def rmssd(nni):\n    return hrv_time_domain(nni)[\"rmssd\"]\n"
+
+
+def test_a_fresh_draft_calling_a_shown_helper_runs_with_the_helper_linked_in(
+        tmp_path, sandbox) -> None:
+    code, run_dir, model, _ = _run(
+        tmp_path, sandbox,
+        {**BASE, "draft": [fenced(ROLL), fenced(CALLS_HELPER)], "repair": [fenced(ROLL)]},
+        candidates=1, max_attempts=6)
+    assert code == 0
+    solution = (run_dir / "solution.py").read_text()
+    assert solution.count("def hrv_time_domain(") == 1 and solution.endswith(CALLS_HELPER)
+    report = _report(run_dir)
+    assert report["solved"] and [a["mode"] for a in report["attempts"]][-1] == "draft"
 
 
 def test_without_recipes_the_fresh_draft_is_the_plain_task_prompt_sampled_hotter(
@@ -193,6 +209,16 @@ def test_without_recipes_the_fresh_draft_is_the_plain_task_prompt_sampled_hotter
     assert "An earlier program" not in prompt and "def hrv_time_domain(" not in prompt
     assert prompt == calls[0]["messages"][-1]["content"]
     assert not any("recipes:" in line for line in lines)
+
+
+def test_without_recipes_a_call_to_an_unshown_helper_is_not_linked(tmp_path, sandbox) -> None:
+    code, run_dir, _, _ = _run(
+        tmp_path, sandbox,
+        {**BASE, "draft": [fenced(ROLL), fenced(CALLS_HELPER)], "repair": [fenced(ROLL)]},
+        candidates=1, max_attempts=4, recipes=False)
+    assert code == 1
+    attempts = _report(run_dir)["attempts"]
+    assert attempts[-1]["mode"] == "draft" and attempts[-1]["failure"] == "lint"
 
 
 def test_without_controller_it_keeps_repairing_until_the_budget(tmp_path, sandbox) -> None:

@@ -9,13 +9,24 @@ from pathlib import Path
 
 import pytest
 
-from agent.knowledge import MAX_SNIPPET_LINES, card_tests, load_cards, render, score, search
+from agent.knowledge import (
+    MAX_SNIPPET_LINES,
+    card_tests,
+    helpers,
+    link,
+    load_cards,
+    render,
+    score,
+    search,
+)
 from sandboxes.base import ExecutionRequest, Limits
 
 pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "examples" / "solutions").glob("*.py"))
+# "No recipe may be a copy of an IoTBench reference": the benchmark's answers are checked too.
+REFERENCES = sorted((ROOT / "iotbench" / "tasks").glob("*/*/reference.py"))
 CARDS = load_cards()
 
 
@@ -75,6 +86,25 @@ def test_ecg_card_gives_the_mean_heart_rate_of_every_real_recording(
     spec = load_spec(ROOT / "examples/ecg-mean-hr/spec.yaml")
     res = check_solution(spec, sol, sandbox)
     assert [c.passed for c in res.cases] == ([True] * 3 if passes else [True, True, False])
+
+
+def test_link_puts_the_called_helpers_in_front_and_nothing_else() -> None:
+    ecg, hr, filt = (next(c for c in CARDS if c.id == i) for i in
+                     ("ecg-qrs-envelope", "heart-rate-from-beats", "filter-butterworth"))
+    task = ("import numpy as np\n\ndef mean_heart_rate(ecg, fs):\n"
+            "    return heart_rate_bpm(detect_r_peaks(ecg, fs), fs)\n")
+    linked = link(task, [ecg, hr, filt])
+    assert linked.startswith(ecg.code) and hr.code in linked and filt.code not in linked
+    assert linked.rstrip().endswith(task.rstrip())
+    compile(linked, "linked", "exec")
+    assert {"detect_r_peaks", "heart_rate_bpm"} <= helpers(ecg) | helpers(hr)
+    # twins: a module that defines the helper itself, calls none, or does not parse
+    own = task + "\ndef detect_r_peaks(ecg, fs):\n    return [0, 1]\n"
+    assert ecg.code not in link(own, [ecg]) and link(own, [ecg]).count("def detect_r_peaks") == 1
+    plain = "def mean_heart_rate(ecg, fs):\n    return 60.0\n"
+    assert link(plain, [ecg, hr]) == plain
+    assert link("def mean_heart_rate(ecg, fs)\n    detect_r_peaks(ecg)\n", [ecg]) == \
+        "def mean_heart_rate(ecg, fs)\n    detect_r_peaks(ecg)\n"
 
 
 # --- retrieval ---------------------------------------------------------------------------------
@@ -164,7 +194,8 @@ def test_decontamination_check_detects_a_copy() -> None:
 @pytest.mark.parametrize("card", CARDS, ids=[c.id for c in CARDS])
 def test_card_shares_no_four_lines_with_reference_solutions(card) -> None:
     assert SOLUTIONS, "examples/solutions/ is empty"
+    assert len(REFERENCES) >= 40, "iotbench/tasks/*/*/reference.py not found"
     mine = _windows(_significant_lines(card.code + "\n" + card.test))
-    for sol in SOLUTIONS:
+    for sol in SOLUTIONS + REFERENCES:
         shared = mine & _windows(_significant_lines(sol.read_text(encoding="utf-8")))
         assert not shared, f"{card.id} shares lines with {sol.name}: {sorted(shared)[0]}"

@@ -25,6 +25,7 @@ Card file format (``cards/<id>.md``)::
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 import textwrap
@@ -36,8 +37,8 @@ from pathlib import Path
 CARDS_DIR = Path(__file__).resolve().parent / "cards"
 MAX_SNIPPET_LINES = 15
 
-__all__ = ["CARDS_DIR", "Card", "card_tests", "load_cards", "render", "score", "search",
-           "tokenize"]
+__all__ = ["CARDS_DIR", "Card", "card_tests", "helpers", "link", "load_cards", "render", "score",
+           "search", "tokenize"]
 
 
 @dataclass(frozen=True)
@@ -213,11 +214,35 @@ def render(cards: list[Card], with_code: bool = True, lead: str = OPTIONAL_LEAD)
     arguments, return type) where only its idea applies."""
     if not cards:
         return ""
-    parts = [lead.strip()]
+    parts = [lead.strip()] if lead.strip() else []
     for c in cards:
         code = f"\n```python\n{c.code}\n```" if with_code else ""
         parts.append(f"## {c.title}\nApplies: {c.when}\n{c.body}{code}")
     return "\n\n".join(parts) + "\n"
+
+
+def helpers(card: Card) -> set[str]:
+    """The functions a card's snippet defines."""
+    return set(re.findall(r"^def (\w+)\(", card.code, re.M))
+
+
+def link(code: str, cards: list[Card]) -> str:
+    """`code` with the snippet of every card whose helper it calls but does not define put in
+    front. The controller's fresh draft is told the shown helpers are already in its module:
+    told to copy them, the 1.5B pasted the ECG detector under the task's function name (so it
+    returned beat indices, not a rate) and an unused filter card without its import."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    defined = {n.name for n in ast.walk(tree)
+               if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    defined |= {(a.asname or a.name) for n in ast.walk(tree)
+                if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    need = [c.code.strip("\n") for c in cards
+            if helpers(c) & used and not helpers(c) & defined]
+    return "\n\n\n".join([*need, code.strip("\n")]) + "\n" if need else code
 
 
 def card_tests(directory: Path = CARDS_DIR) -> list[tuple[str, str]]:

@@ -25,9 +25,11 @@ from agent.state import Candidate, State
 SAMPLE_TEMPERATURE = 0.7
 
 
-def new_candidate(ctx: RunContext, attempt: int, k: int, call: dict[str, Any]) -> Candidate:
-    """Extract the program from a reply and save it in the run directory."""
-    code = extract_code(call["completion"], ctx.spec.function.name)
+def new_candidate(ctx: RunContext, attempt: int, k: int, call: dict[str, Any],
+                  cards: list[kb.Card] | None = None) -> Candidate:
+    """Extract the program from a reply (with the shown `cards`' helpers it calls linked in)
+    and save it in the run directory."""
+    code = kb.link(extract_code(call["completion"], ctx.spec.function.name), cards or [])
     path = ctx.run_dir / "candidates" / f"a{attempt}-k{k}.py"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(code, encoding="utf-8")
@@ -55,15 +57,13 @@ def earlier_failure(state: State) -> str:
                           advice=advice(failure))
 
 
-def recipe_prompt(state: State, ctx: RunContext) -> tuple[str, list[str]]:
-    """The controller's fresh draft: the task, what failed, and the matching cards with their
-    code (the ids shown, for the log and the trajectory)."""
+def recipe_prompt(state: State, ctx: RunContext) -> tuple[str, list[kb.Card]]:
+    """The controller's fresh draft: the task, what failed, and the matching cards' helpers,
+    presented as already in the module (`kb.link` puts those the reply calls in front)."""
     cards = kb.search(task_query(state, ctx), k=ctx.config.knowledge_k)
-    block = kb.render(cards, with_code=True,
-                      lead=prompts.render("recipes", function=ctx.spec.function.name)) \
-        if cards else None
-    return draft_prompt(state, ctx, earlier_failure(state), knowledge=block), \
-        [c.id for c in cards]
+    block = prompts.render("recipes", cards=kb.render(cards, with_code=True, lead=""),
+                           signature=ctx.spec.function.signature()) if cards else None
+    return draft_prompt(state, ctx, earlier_failure(state), knowledge=block), cards
 
 
 @timed("draft")
@@ -73,12 +73,13 @@ def draft(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     attempt = state.get("attempt", 0) + 1
     temperature = state.get("temperature", 0.0)
     first_temperature = temperature
+    shown: list[kb.Card] = []
     if attempt > 1 and cfg.recipes:
         user, shown = recipe_prompt(state, ctx)
         if shown and sum(h["mode"] == "draft" for h in state.get("history", [])) == 1:
             first_temperature = 0.0
         ctx.log(f"[draft] attempt {attempt}: fresh draft told what failed; recipes: "
-                f"{', '.join(shown) or 'none match'}")
+                f"{', '.join(c.id for c in shown) or 'none match'}")
     else:
         user = draft_prompt(state, ctx)
     msgs = messages(user)
@@ -90,7 +91,7 @@ def draft(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
         call = ctx.chat("draft", msgs, temperature=t, seed=cfg.seed * 1000 + attempt * 10 + k)
         tokens_in += call["tokens_in"]
         tokens_out += call["tokens_out"]
-        cand = new_candidate(ctx, attempt, k, call)
+        cand = new_candidate(ctx, attempt, k, call, shown)
         if cand["code"] in seen:
             ctx.record({**call, "candidate": cand["id"], "outcome": "duplicate"})
             continue
