@@ -168,12 +168,13 @@ def test_controller_redrafts_hotter_after_two_stalled_rounds(tmp_path, sandbox) 
     assert [(c["role"], c["temperature"]) for c in calls[:7]] == [
         ("draft", 0.0), ("repair", 0.0), ("repair", 0.7), ("rewrite", 0.7),
         ("repair", 0.0), ("repair", 0.7), ("rewrite", 0.7)]
-    # the fresh draft: told what failed, shown the matching card's verified code, and its
+    # the fresh draft: told what failed, shown the matching card's helpers to call, and its
     # first candidate greedy (a new prompt, so greedy is a new program)
     assert calls[7]["role"] == "draft" and calls[7]["temperature"] == 0.0
     prompt = calls[7]["messages"][-1]["content"]
     assert "An earlier program for this task failed (wrong_value)" in prompt
-    assert "Verified helpers" in prompt and "def hrv_time_domain(" in prompt
+    assert "Verified helpers" in prompt and "`hrv_time_domain(nn_ms)`: RMSSD" in prompt
+    assert "def hrv_time_domain(" not in prompt  # a call to make, not code to paste
     assert "d = nni - np.roll(nni, 1)" not in prompt  # the failing code itself is not shown
     modes = [a["mode"] for a in _report(run_dir)["attempts"]]
     assert modes == ["draft", "repair", "repair", "draft"]
@@ -206,7 +207,7 @@ def test_without_recipes_the_fresh_draft_is_the_plain_task_prompt_sampled_hotter
     calls = [c for c in model.calls if c["role"] in ("draft", "repair", "rewrite")]
     assert calls[7]["role"] == "draft" and calls[7]["temperature"] >= 0.8
     prompt = calls[7]["messages"][-1]["content"]
-    assert "An earlier program" not in prompt and "def hrv_time_domain(" not in prompt
+    assert "An earlier program" not in prompt and "hrv_time_domain" not in prompt
     assert prompt == calls[0]["messages"][-1]["content"]
     assert not any("recipes:" in line for line in lines)
 

@@ -101,6 +101,10 @@ def test_link_puts_the_called_helpers_in_front_and_nothing_else() -> None:
     # twins: a module that defines the helper itself, calls none, or does not parse
     own = task + "\ndef detect_r_peaks(ecg, fs):\n    return [0, 1]\n"
     assert ecg.code not in link(own, [ecg]) and link(own, [ecg]).count("def detect_r_peaks") == 1
+    stub = task + "\ndef detect_r_peaks(ecg, fs):\n    \"\"\"Already defined.\"\"\"\n    pass\n"
+    linked = link(stub, [ecg, hr])
+    assert linked.count("def detect_r_peaks") == 1 and linked.startswith(ecg.code)
+    assert "Already defined" not in linked
     plain = "def mean_heart_rate(ecg, fs):\n    return 60.0\n"
     assert link(plain, [ecg, hr]) == plain
     assert link("def mean_heart_rate(ecg, fs)\n    detect_r_peaks(ecg)\n", [ecg]) == \

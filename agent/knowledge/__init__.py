@@ -37,8 +37,8 @@ from pathlib import Path
 CARDS_DIR = Path(__file__).resolve().parent / "cards"
 MAX_SNIPPET_LINES = 15
 
-__all__ = ["CARDS_DIR", "Card", "card_tests", "helpers", "link", "load_cards", "render", "score",
-           "search", "tokenize"]
+__all__ = ["CARDS_DIR", "Card", "card_tests", "helpers", "link", "load_cards", "render",
+           "render_helpers", "score", "search", "tokenize"]
 
 
 @dataclass(frozen=True)
@@ -226,6 +226,22 @@ def helpers(card: Card) -> set[str]:
     return set(re.findall(r"^def (\w+)\(", card.code, re.M))
 
 
+def render_helpers(cards: list[Card]) -> str:
+    """The cards as a library the program can call: guidance and one line per helper (its
+    call and what it returns), no code. Shown the code, the 1.5B pasted a detector under the
+    task's own name twice running (so it returned beat indices, not a rate)."""
+    parts = []
+    for c in cards:
+        calls = []
+        for node in ast.parse(c.code).body:
+            if isinstance(node, ast.FunctionDef):
+                doc = (ast.get_docstring(node) or "").strip().splitlines()
+                what = f": {doc[0]}" if doc else ""
+                calls.append(f"- `{node.name}({ast.unparse(node.args)})`{what}")
+        parts.append(f"## {c.title}\nApplies: {c.when}\n{c.body}\n" + "\n".join(calls))
+    return "\n\n".join(parts) + "\n" if parts else ""
+
+
 def link(code: str, cards: list[Card]) -> str:
     """`code` with the snippet of every card whose helper it calls but does not define put in
     front. The controller's fresh draft is told the shown helpers are already in its module:
@@ -235,6 +251,16 @@ def link(code: str, cards: list[Card]) -> str:
         tree = ast.parse(code)
     except SyntaxError:
         return code
+    shown = set().union(*(helpers(c) for c in cards)) if cards else set()
+    stubs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in shown
+             and _is_stub(n)]
+    if stubs:  # "def detect_r_peaks(ecg, fs): pass  # already defined": the card's stands
+        lines = code.splitlines()
+        for n in sorted(stubs, key=lambda n: -n.lineno):
+            start = min([n.lineno, *(d.lineno for d in n.decorator_list)]) - 1
+            del lines[start:n.end_lineno]
+        code = "\n".join(lines) + "\n"
+        tree = ast.parse(code)
     defined = {n.name for n in ast.walk(tree)
                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     defined |= {(a.asname or a.name) for n in ast.walk(tree)
@@ -243,6 +269,18 @@ def link(code: str, cards: list[Card]) -> str:
     need = [c.code.strip("\n") for c in cards
             if helpers(c) & used and not helpers(c) & defined]
     return "\n\n\n".join([*need, code.strip("\n")]) + "\n" if need else code
+
+
+def _is_stub(fn: ast.FunctionDef) -> bool:
+    """A body of only a docstring, pass, ... or raise NotImplementedError."""
+    for st in fn.body:
+        if isinstance(st, ast.Pass) or (isinstance(st, ast.Expr)
+                                        and isinstance(st.value, ast.Constant)):
+            continue
+        if isinstance(st, ast.Raise) and "NotImplementedError" in ast.unparse(st):
+            continue
+        return False
+    return True
 
 
 def card_tests(directory: Path = CARDS_DIR) -> list[tuple[str, str]]:

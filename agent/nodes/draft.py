@@ -61,7 +61,7 @@ def recipe_prompt(state: State, ctx: RunContext) -> tuple[str, list[kb.Card]]:
     """The controller's fresh draft: the task, what failed, and the matching cards' helpers,
     presented as already in the module (`kb.link` puts those the reply calls in front)."""
     cards = kb.search(task_query(state, ctx), k=ctx.config.knowledge_k)
-    block = prompts.render("recipes", cards=kb.render(cards, with_code=True, lead=""),
+    block = prompts.render("recipes", cards=kb.render_helpers(cards),
                            signature=ctx.spec.function.signature()) if cards else None
     return draft_prompt(state, ctx, earlier_failure(state), knowledge=block), cards
 
