@@ -98,17 +98,34 @@ def test_link_puts_the_called_helpers_in_front_and_nothing_else() -> None:
     assert linked.rstrip().endswith(task.rstrip())
     compile(linked, "linked", "exec")
     assert {"detect_r_peaks", "heart_rate_bpm"} <= helpers(ecg) | helpers(hr)
-    # twins: a module that defines the helper itself, calls none, or does not parse
-    own = task + "\ndef detect_r_peaks(ecg, fs):\n    return [0, 1]\n"
-    assert ecg.code not in link(own, [ecg]) and link(own, [ecg]).count("def detect_r_peaks") == 1
-    stub = task + "\ndef detect_r_peaks(ecg, fs):\n    \"\"\"Already defined.\"\"\"\n    pass\n"
-    linked = link(stub, [ecg, hr])
-    assert linked.count("def detect_r_peaks") == 1 and linked.startswith(ecg.code)
-    assert "Already defined" not in linked
+    # twins: a module that calls no helper, or does not parse, is left as it is
     plain = "def mean_heart_rate(ecg, fs):\n    return 60.0\n"
     assert link(plain, [ecg, hr]) == plain
-    assert link("def mean_heart_rate(ecg, fs)\n    detect_r_peaks(ecg)\n", [ecg]) == \
-        "def mean_heart_rate(ecg, fs)\n    detect_r_peaks(ecg)\n"
+    broken = "def mean_heart_rate(ecg, fs)\n    detect_r_peaks(ecg)\n"
+    assert link(broken, [ecg]) == broken
+    assert link(task, []) == task  # nothing shown, nothing linked
+
+
+def test_link_replaces_the_replys_own_versions_and_imports_of_a_shown_helper() -> None:
+    """What the 1.5B wrote when told the helpers were already defined (ecg-mean-hr, attempt
+    4): the right composition, its own broken helpers and an import scipy does not have."""
+    ecg, hr, filt = (next(c for c in CARDS if c.id == i) for i in
+                     ("ecg-qrs-envelope", "heart-rate-from-beats", "filter-butterworth"))
+    reply = ("import numpy as np\nfrom scipy.signal import butter_filter, find_peaks\n\n"
+             "def mean_heart_rate(ecg, fs):\n    peaks = detect_r_peaks(ecg, fs)\n"
+             "    return heart_rate_bpm(peaks, fs)\n\n"
+             "def detect_r_peaks(ecg, fs, max_bpm=200.0):\n"
+             "    return np.where(butter_filter(ecg, fs) > 0.4)[0]\n\n"
+             "def heart_rate_bpm(peaks, fs):\n    \"\"\"Already defined.\"\"\"\n    pass\n")
+    linked = link(reply, [ecg, hr, filt])
+    assert linked.count("def detect_r_peaks") == 1 and linked.startswith(ecg.code)
+    assert linked.count("def heart_rate_bpm") == 1 and hr.code in linked
+    assert "np.where" not in linked and "Already defined" not in linked
+    assert "from scipy.signal import find_peaks" in linked and "butter_filter" not in linked
+    compile(linked, "linked", "exec")
+    # the twin: a helper of the reply's own under a name no card uses stays
+    mine = reply.replace("detect_r_peaks", "my_peaks")
+    assert "def my_peaks" in link(mine, [ecg, hr, filt])
 
 
 # --- retrieval ---------------------------------------------------------------------------------

@@ -243,44 +243,42 @@ def render_helpers(cards: list[Card]) -> str:
 
 
 def link(code: str, cards: list[Card]) -> str:
-    """`code` with the snippet of every card whose helper it calls but does not define put in
-    front. The controller's fresh draft is told the shown helpers are already in its module:
-    told to copy them, the 1.5B pasted the ECG detector under the task's function name (so it
-    returned beat indices, not a rate) and an unused filter card without its import."""
+    """`code` linked against the shown cards, whose helper names are reserved for the verified
+    code: the reply's own definitions of them and imports of them are dropped, and the snippet
+    of every card whose helper the program calls is put in front.
+
+    Why: the controller's fresh draft is told the helpers are already in its module. Shown
+    their code, the 1.5B pasted the ECG detector under the task's own name (so it returned
+    beat indices, not a rate); shown only their calls, it wrote the right composition
+    (`heart_rate_bpm(detect_r_peaks(ecg, fs), fs)`) and then broken versions of both helpers
+    and `from scipy.signal import butter_filter`."""
+    shown = set().union(*(helpers(c) for c in cards)) if cards else set()
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return code
-    shown = set().union(*(helpers(c) for c in cards)) if cards else set()
-    stubs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in shown
-             and _is_stub(n)]
-    if stubs:  # "def detect_r_peaks(ecg, fs): pass  # already defined": the card's stands
-        lines = code.splitlines()
-        for n in sorted(stubs, key=lambda n: -n.lineno):
-            start = min([n.lineno, *(d.lineno for d in n.decorator_list)]) - 1
-            del lines[start:n.end_lineno]
-        code = "\n".join(lines) + "\n"
+    if not shown:
+        return code
+    lines = code.splitlines()
+    edits: list[tuple[int, int, list[str]]] = []
+    for n in tree.body:
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name in shown:
+            start = min([n.lineno, *(d.lineno for d in n.decorator_list)])
+            edits.append((start - 1, n.end_lineno or n.lineno, []))
+        elif isinstance(n, ast.ImportFrom) and any(a.name in shown for a in n.names):
+            keep = [a for a in n.names if a.name not in shown]
+            edits.append((n.lineno - 1, n.end_lineno or n.lineno,
+                           [ast.unparse(ast.ImportFrom(n.module, keep, n.level))] if keep else []))
+    for start, end, new in sorted(edits, reverse=True):
+        lines[start:end] = new
+    code = "\n".join(lines).strip("\n") + "\n"
+    try:
         tree = ast.parse(code)
-    defined = {n.name for n in ast.walk(tree)
-               if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    defined |= {(a.asname or a.name) for n in ast.walk(tree)
-                if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+    except SyntaxError:  # a statement shared a line with a dropped one (`;`)
+        return code
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    need = [c.code.strip("\n") for c in cards
-            if helpers(c) & used and not helpers(c) & defined]
+    need = [c.code.strip("\n") for c in cards if helpers(c) & used]
     return "\n\n\n".join([*need, code.strip("\n")]) + "\n" if need else code
-
-
-def _is_stub(fn: ast.FunctionDef) -> bool:
-    """A body of only a docstring, pass, ... or raise NotImplementedError."""
-    for st in fn.body:
-        if isinstance(st, ast.Pass) or (isinstance(st, ast.Expr)
-                                        and isinstance(st.value, ast.Constant)):
-            continue
-        if isinstance(st, ast.Raise) and "NotImplementedError" in ast.unparse(st):
-            continue
-        return False
-    return True
 
 
 def card_tests(directory: Path = CARDS_DIR) -> list[tuple[str, str]]:
