@@ -11,13 +11,14 @@ import pytest
 
 from agent.knowledge import (
     MAX_SNIPPET_LINES,
+    VERIFIED_MARK,
     card_tests,
-    helpers,
     link,
     load_cards,
     render,
     score,
     search,
+    verified_lines,
 )
 from sandboxes.base import ExecutionRequest, Limits
 
@@ -88,22 +89,56 @@ def test_ecg_card_gives_the_mean_heart_rate_of_every_real_recording(
     assert [c.passed for c in res.cases] == ([True] * 3 if passes else [True, True, False])
 
 
+def _body(card) -> str:
+    """A card's snippet without its import lines (link puts every import at the top)."""
+    return "\n".join(x for x in card.code.splitlines()
+                     if not x.startswith(("import ", "from "))).strip("\n")
+
+
 def test_link_puts_the_called_helpers_in_front_and_nothing_else() -> None:
+    from agent.lint import lint
+
     ecg, hr, filt = (next(c for c in CARDS if c.id == i) for i in
                      ("ecg-qrs-envelope", "heart-rate-from-beats", "filter-butterworth"))
-    task = ("import numpy as np\n\ndef mean_heart_rate(ecg, fs):\n"
+    task = ("import numpy as np\nfrom scipy.signal import find_peaks\n\n"
+            "def mean_heart_rate(ecg, fs):\n"
             "    return heart_rate_bpm(detect_r_peaks(ecg, fs), fs)\n")
     linked = link(task, [ecg, hr, filt])
-    assert linked.startswith(ecg.code) and hr.code in linked and filt.code not in linked
-    assert linked.rstrip().endswith(task.rstrip())
-    compile(linked, "linked", "exec")
-    assert {"detect_r_peaks", "heart_rate_bpm"} <= helpers(ecg) | helpers(hr)
+    assert _body(ecg) in linked and _body(hr) in linked and _body(filt) not in linked
+    assert linked.rstrip().endswith(task.split("\n\n", 1)[1].rstrip())
+    # each name imported once, at the top: no redefinitions for ruff, nothing undefined
+    assert linked.startswith("import numpy as np\nfrom scipy.signal import butter, find_peaks,")
+    assert linked.count("import numpy as np") == 1 and linked.count("find_peaks,") == 1
+    assert not lint(linked, "mean_heart_rate", ["ecg", "fs"])
+    # the verified part ends at the marker, above the task's code
+    lines = linked.splitlines()
+    assert lines[verified_lines(linked) - 1] == VERIFIED_MARK
+    assert "def mean_heart_rate" in "\n".join(lines[verified_lines(linked):])
+    assert verified_lines(task) == 0
     # twins: a module that calls no helper, or does not parse, is left as it is
     plain = "def mean_heart_rate(ecg, fs):\n    return 60.0\n"
     assert link(plain, [ecg, hr]) == plain
     broken = "def mean_heart_rate(ecg, fs)\n    detect_r_peaks(ecg)\n"
     assert link(broken, [ecg]) == broken
     assert link(task, []) == task  # nothing shown, nothing linked
+
+
+def test_lint_advice_skips_the_linked_card_code_but_not_the_models_lines() -> None:
+    from agent.lint import lint
+    from agent.nodes.lint import own_lines
+
+    ecg = next(c for c in CARDS if c.id == "ecg-qrs-envelope")
+    task = ("import numpy as np\n\ndef mean_heart_rate(ecg, fs):\n"
+            "    beats = detect_r_peaks(ecg, fs)\n    top = np.argmax(ecg)\n"
+            "    return 60.0 / np.mean(np.diff(beats) / fs) + 0 * top\n")
+    linked = link(task, [ecg])
+    found = lint(linked, "mean_heart_rate", ["ecg", "fs"], "detect the heartbeats")
+    card_end = verified_lines(linked)
+    # the twin: unfiltered, the card's own argmax over a window is flagged too
+    assert {f.rule for f in found if f.line <= card_end} == {"argmax-peaks"}
+    kept = own_lines(found, linked)
+    assert kept and all(f.line > card_end for f in kept)
+    assert "argmax-peaks" in {f.rule for f in kept}  # the model's np.argmax(ecg) still is
 
 
 def test_link_replaces_the_replys_own_versions_and_imports_of_a_shown_helper() -> None:
@@ -118,10 +153,10 @@ def test_link_replaces_the_replys_own_versions_and_imports_of_a_shown_helper() -
              "    return np.where(butter_filter(ecg, fs) > 0.4)[0]\n\n"
              "def heart_rate_bpm(peaks, fs):\n    \"\"\"Already defined.\"\"\"\n    pass\n")
     linked = link(reply, [ecg, hr, filt])
-    assert linked.count("def detect_r_peaks") == 1 and linked.startswith(ecg.code)
-    assert linked.count("def heart_rate_bpm") == 1 and hr.code in linked
+    assert linked.count("def detect_r_peaks") == 1 and _body(ecg) in linked
+    assert linked.count("def heart_rate_bpm") == 1 and _body(hr) in linked
     assert "np.where" not in linked and "Already defined" not in linked
-    assert "from scipy.signal import find_peaks" in linked and "butter_filter" not in linked
+    assert "butter_filter" not in linked and "find_peaks" in linked
     compile(linked, "linked", "exec")
     # the twin: a helper of the reply's own under a name no card uses stays
     mine = reply.replace("detect_r_peaks", "my_peaks")

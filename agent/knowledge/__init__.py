@@ -36,9 +36,11 @@ from pathlib import Path
 
 CARDS_DIR = Path(__file__).resolve().parent / "cards"
 MAX_SNIPPET_LINES = 15
+# Ends the linked helpers in a program (kb.link): what is above it is verified card code.
+VERIFIED_MARK = "# --- verified helpers above (gpiot knowledge cards); the task's code below ---"
 
-__all__ = ["CARDS_DIR", "Card", "card_tests", "helpers", "link", "load_cards", "render",
-           "render_helpers", "score", "search", "tokenize"]
+__all__ = ["CARDS_DIR", "VERIFIED_MARK", "Card", "card_tests", "helpers", "link", "load_cards",
+           "render", "render_helpers", "score", "search", "tokenize", "verified_lines"]
 
 
 @dataclass(frozen=True)
@@ -278,7 +280,47 @@ def link(code: str, cards: list[Card]) -> str:
         return code
     used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     need = [c.code.strip("\n") for c in cards if helpers(c) & used]
-    return "\n\n\n".join([*need, code.strip("\n")]) + "\n" if need else code
+    if not need:
+        return code
+    imports: dict[tuple[str, str, str | None], None] = {}  # (module, name, asname), in order
+    bodies = []
+    for src in [*need, code]:
+        body = _take_imports(src, imports)
+        bodies.append(body)
+    by_module: dict[str, list[str]] = {}
+    plain = []
+    for module, name, asname in imports:
+        alias = name + (f" as {asname}" if asname else "")
+        if module:
+            by_module.setdefault(module, []).append(alias)
+        else:
+            plain.append(f"import {alias}")
+    head = plain + [f"from {m} import {', '.join(names)}" for m, names in by_module.items()]
+    return "\n\n\n".join(["\n".join(head), *bodies[:-1], VERIFIED_MARK, bodies[-1]]) + "\n"
+
+
+def _take_imports(code: str, into: dict[tuple[str, str, str | None], None]) -> str:
+    """`code` without its top-level imports, which are added to `into` (deduplicated), so a
+    linked program imports each name once, at the top (no redefinitions for ruff's F811)."""
+    tree = ast.parse(code)
+    lines = code.splitlines()
+    for n in reversed(tree.body):
+        if isinstance(n, (ast.Import, ast.ImportFrom)) and n.col_offset == 0:
+            del lines[n.lineno - 1:n.end_lineno or n.lineno]
+    for n in tree.body:
+        if isinstance(n, ast.Import):
+            into.update({("", a.name, a.asname): None for a in n.names})
+        elif isinstance(n, ast.ImportFrom):
+            module = "." * n.level + (n.module or "")
+            into.update({(module, a.name, a.asname): None for a in n.names})
+    return "\n".join(lines).strip("\n")
+
+
+def verified_lines(code: str) -> int:
+    """How many leading lines of `code` are linked card code (0 when none): lint keeps its
+    advice for the lines the model wrote."""
+    lines = code.splitlines()
+    return lines.index(VERIFIED_MARK) + 1 if VERIFIED_MARK in lines else 0
 
 
 def card_tests(directory: Path = CARDS_DIR) -> list[tuple[str, str]]:
