@@ -181,6 +181,36 @@ def test_controller_redrafts_hotter_after_two_stalled_rounds(tmp_path, sandbox) 
     _assert_hidden_never_in(model.calls)
 
 
+RAISES_KEY = "def rmssd(nni):\n    return {}['rmssd']\n"
+RAISES_ZERO = "def rmssd(nni):\n    return 1 / 0\n"
+WRONG_TYPE = "def rmssd(nni):\n    return 'about 100 ms'\n"
+
+
+def test_different_exceptions_without_gain_count_as_stalled_rounds(tmp_path, sandbox) -> None:
+    """IndexError, then KeyError, then ZeroDivisionError: three signatures, one score."""
+    code, run_dir, model, _ = _run(
+        tmp_path, sandbox, {**BASE, "draft": [fenced(RAISES), fenced(CORRECT)],
+                            "repair": [fenced(RAISES_KEY), fenced(RAISES_ZERO)]},
+        candidates=1, max_attempts=4)
+    assert code == 0
+    attempts = _report(run_dir)["attempts"]
+    assert [a["mode"] for a in attempts] == ["draft", "repair", "repair", "draft"]
+    assert [a["failure"] for a in attempts] == ["exception"] * 3 + ["none"]
+
+
+def test_a_change_of_failure_class_with_a_gain_is_progress(tmp_path, sandbox) -> None:
+    code, run_dir, model, _ = _run(
+        tmp_path, sandbox, {**BASE, "draft": [fenced(RAISES)],
+                            "repair": [fenced(WRONG_TYPE), fenced(RAISES_ZERO),
+                                       fenced(RAISES_KEY)]},
+        candidates=1, max_attempts=4)
+    assert code == 1
+    attempts = _report(run_dir)["attempts"]
+    assert [a["failure"] for a in attempts] == ["exception", "wrong_type", "exception",
+                                                "exception"]
+    assert [a["mode"] for a in attempts] == ["draft", "repair", "repair", "repair"]
+
+
 CALLS_HELPER = "def rmssd(nni):\n    return hrv_time_domain(nni)[\"rmssd\"]\n"
 
 

@@ -60,8 +60,7 @@ def evaluate(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
                                 if c.get("lint") else []}})
     current = max(judged, key=lambda c: c["score"])
     previous = state.get("current")
-    stalled = (previous is not None and previous.get("signature") == current["signature"]
-               and current["score"] <= previous.get("score", BLOCKED_SCORE))
+    stalled = previous is not None and _stalled(previous, current)
     stalls = state.get("stalls", 0) + 1 if stalled else 0
     best = state.get("best")
     if best is None or current["score"] > best.get("score", BLOCKED_SCORE):
@@ -87,6 +86,18 @@ def evaluate(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx.log(f"[evaluate] attempt {state['attempt']}: {current['failure'] or 'visible pass'} "
             f"(score {current['score']:.2f}, best {best['score']:.2f}) -> {update['mode']}")
     return update
+
+
+def _stalled(previous: Candidate, current: Candidate) -> bool:
+    """No progress: no score gain, and the same failure. Beyond wrong values (whose score
+    measures closeness) the same class counts as the same failure: har-basicmotions' repairs
+    went from an AxisError on axis 2 to one on axis 1 to "zero-dimensional arrays cannot be
+    concatenated" (three signatures, one score) and the controller never redrafted."""
+    if current["score"] > previous.get("score", BLOCKED_SCORE):
+        return False
+    if previous.get("signature") == current["signature"]:
+        return True
+    return current["failure"] != "wrong_value" and previous.get("failure") == current["failure"]
 
 
 def route(state: State) -> str:
