@@ -229,9 +229,10 @@ def helpers(card: Card) -> set[str]:
 
 
 def render_helpers(cards: list[Card]) -> str:
-    """The cards as a library the program can call: guidance and one line per helper (its
-    call and what it returns), no code. Shown the code, the 1.5B pasted a detector under the
-    task's own name twice running (so it returned beat indices, not a rate)."""
+    """The cards as a library the program can call: when each applies and one line per helper
+    (its call and what it returns), no code and no how-to. Shown the code, the 1.5B pasted a
+    detector under the task's own name (so it returned beat indices, not a rate); shown the
+    how-to, it wrote its own versions of the helpers until its reply ran out of tokens."""
     parts = []
     for c in cards:
         calls = []
@@ -240,7 +241,7 @@ def render_helpers(cards: list[Card]) -> str:
                 doc = (ast.get_docstring(node) or "").strip().splitlines()
                 what = f": {doc[0]}" if doc else ""
                 calls.append(f"- `{node.name}({ast.unparse(node.args)})`{what}")
-        parts.append(f"## {c.title}\nApplies: {c.when}\n{c.body}\n" + "\n".join(calls))
+        parts.append(f"## {c.title}\nApplies: {c.when_applies.strip()}\n" + "\n".join(calls))
     return "\n\n".join(parts) + "\n" if parts else ""
 
 
