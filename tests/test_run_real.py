@@ -39,3 +39,59 @@ def test_default_model_solves_the_readme_example(sandbox, tmp_path) -> None:
                             str(run_dir / "solution.py")], cwd=ROOT, capture_output=True,
                            text=True, timeout=300)
     assert check.returncode == 0, check.stdout
+
+
+ECG = ROOT / "examples/ecg-mean-hr/spec.yaml"
+
+
+@pytest.fixture(scope="module")
+def default_model():
+    from agent.models.base import load_model
+    from agent.models.registry import DEFAULT_MODEL
+
+    model = load_model(DEFAULT_MODEL)
+    yield model
+    model.close()
+
+
+@pytest.mark.parametrize("recipes", [True, False])
+def test_default_model_fresh_draft_on_ecg_passes_with_recipes_only(
+        sandbox, tmp_path, default_model, recipes: bool) -> None:
+    """The controller's fresh draft after a stalled ECG repair, through the real default
+    model (greedy), the real linker and the real sandbox on the real recordings: with the
+    matching cards' helpers it passes every case, hidden included; the twin, the same fresh
+    draft told the same failure without them, does not (measured: the bare 1.5B never solves
+    ecg-mean-hr in 8 attempts, BENCHMARKS.md)."""
+    from agent import feedback as fb
+    from agent.checker import check_solution
+    from agent.configuration import RunConfig
+    from agent.context import RunContext
+    from agent.extract import extract_code
+    from agent.knowledge import link
+    from agent.lint import autofix
+    from agent.nodes.draft import draft_prompt, earlier_failure, recipe_prompt
+    from agent.nodes.understand import trace_cards
+    from agent.prompting import messages
+
+    spec = load_spec(ECG)
+    wrong = ROOT / "examples/wrong/ecg-mean-hr.py"  # the inverted-formula draft
+    failed = check_solution(spec, wrong, sandbox, cases=spec.visible_cases).cases
+    feedback = "\n\n".join(fb.feedback_for_case(r, c, spec)
+                           for r, c in zip(failed, spec.visible_cases, strict=True))
+    state = {"trace_cards": trace_cards(spec), "failure": "wrong_value", "feedback": feedback,
+             "attempt": 3, "history": [{"mode": "draft"}, {"mode": "repair"},
+                                       {"mode": "repair"}]}
+    ctx = RunContext(spec=spec, model=default_model, sandbox=sandbox,
+                     config=RunConfig(recipes=recipes), run_dir=tmp_path, log=lambda _: None)
+    if recipes:
+        user, cards = recipe_prompt(state, ctx)
+        assert [c.id for c in cards][0] == "ecg-qrs-envelope"
+    else:
+        user, cards = draft_prompt(state, ctx, earlier_failure(state)), []
+    for h in spec.hidden_cases:
+        assert h.name not in user
+    call = ctx.chat("draft", messages(user), temperature=0.0, seed=0)
+    program = tmp_path / "solution.py"
+    program.write_text(autofix(link(extract_code(call["completion"], "mean_heart_rate"), cards)))
+    passed = [c.passed for c in check_solution(spec, program, sandbox).cases]
+    assert all(passed) is recipes, (passed, program.read_text())
