@@ -19,9 +19,8 @@ from agent import lint as linter
 from agent.checker import SpecResult
 from agent.nodes import evaluate as evaluate_node
 from agent.nodes.draft import draft_prompt
-from agent.nodes.repair import advice
 from agent.nodes.understand import trace_cards
-from agent.prompting import messages, spec_fields
+from agent.prompting import advice, messages, spec_fields
 from agent.spec import Spec
 
 
