@@ -36,8 +36,9 @@ class RunConfig:
     retrieve: bool = False
     lint: bool = True
     controller: bool = True  # fresh draft at a higher temperature after two stalled rounds
-    # The controller's fresh draft shows what failed and the matching cards' verified code:
-    # a stalled small model rarely changes method in a repair (BENCHMARKS.md).
+    # The controller's fresh draft is told what failed and given the matching cards' helpers
+    # to call (their verified code linked in): a stalled small model rarely changes method in
+    # a repair (BENCHMARKS.md).
     recipes: bool = True
     knowledge_k: int = 3
     knowledge_code: bool = False  # show the cards' code in draft prompts (repair: never)
@@ -72,7 +73,7 @@ STAGES: dict[str, str] = {
     "knowledge_code": "show the cards' code too, not only guidance",
     "lint": "static checks before running",
     "controller": "fresh hotter draft after two stalled rounds",
-    "recipes": "that fresh draft shows what failed and the matching cards' code",
+    "recipes": "that fresh draft gets what failed and the matching cards' helpers to call",
 }
 
 

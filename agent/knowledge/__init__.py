@@ -205,18 +205,14 @@ def search(query: str, k: int = 3, min_score: float = 5.0, rel_floor: float = 0.
     return [c for c, s in ranked[:k] if s >= min_score and s >= rel_floor * top]
 
 
-OPTIONAL_LEAD = ("Optional reference notes (verified helpers). Use one only if it fits this "
-                 "task exactly; otherwise ignore them. Follow the task's own definitions and "
-                 "units.")
-
-
-def render(cards: list[Card], with_code: bool = True, lead: str = OPTIONAL_LEAD) -> str:
+def render(cards: list[Card], with_code: bool = True) -> str:
     """The prompt block for retrieved cards ('' when none): short, and explicitly optional.
     Without code it is guidance only: a small model tends to paste a helper whole (name,
     arguments, return type) where only its idea applies."""
     if not cards:
         return ""
-    parts = [lead.strip()] if lead.strip() else []
+    parts = ["Optional reference notes (verified helpers). Use one only if it fits this task "
+             "exactly; otherwise ignore them. Follow the task's own definitions and units."]
     for c in cards:
         code = f"\n```python\n{c.code}\n```" if with_code else ""
         parts.append(f"## {c.title}\nApplies: {c.when}\n{c.body}{code}")
@@ -255,12 +251,12 @@ def link(code: str, cards: list[Card]) -> str:
     beat indices, not a rate); shown only their calls, it wrote the right composition
     (`heart_rate_bpm(detect_r_peaks(ecg, fs), fs)`) and then broken versions of both helpers
     and `from scipy.signal import butter_filter`."""
-    shown = set().union(*(helpers(c) for c in cards)) if cards else set()
+    shown = set().union(*(helpers(c) for c in cards))
+    if not shown:
+        return code
     try:
         tree = ast.parse(code)
     except SyntaxError:
-        return code
-    if not shown:
         return code
     lines = code.splitlines()
     edits: list[tuple[int, int, list[str]]] = []
@@ -284,10 +280,7 @@ def link(code: str, cards: list[Card]) -> str:
     if not need:
         return code
     imports: dict[tuple[str, str, str | None], None] = {}  # (module, name, asname), in order
-    bodies = []
-    for src in [*need, code]:
-        body = _take_imports(src, imports)
-        bodies.append(body)
+    bodies = [_take_imports(src, imports) for src in [*need, code]]
     by_module: dict[str, list[str]] = {}
     plain = []
     for module, name, asname in imports:
@@ -306,7 +299,7 @@ def _take_imports(code: str, into: dict[tuple[str, str, str | None], None]) -> s
     tree = ast.parse(code)
     lines = code.splitlines()
     for n in reversed(tree.body):
-        if isinstance(n, (ast.Import, ast.ImportFrom)) and n.col_offset == 0:
+        if isinstance(n, (ast.Import, ast.ImportFrom)):
             del lines[n.lineno - 1:n.end_lineno or n.lineno]
     for n in tree.body:
         if isinstance(n, ast.Import):

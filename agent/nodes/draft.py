@@ -2,10 +2,10 @@
 round's first candidate is greedy; the others, and every fresh draft the controller asks
 for, are sampled at the round's temperature.
 
-A fresh draft after a stall (with `recipes` on) also shows what failed and the verified code
-of the cards that match the task, and its first candidate is greedy the first time: the
-stalled repairs kept the method that failed, and a recipe is a different method that is known
-to work."""
+A fresh draft after a stall (with `recipes` on) is also told what failed and given the helpers
+of the cards that match the task to call (their verified code is linked into the program), and
+its first candidate is greedy the first time: the stalled repairs kept the method that failed,
+and a recipe is a different method that is known to work."""
 
 from __future__ import annotations
 
