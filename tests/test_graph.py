@@ -211,6 +211,20 @@ def test_a_change_of_failure_class_with_a_gain_is_progress(tmp_path, sandbox) ->
     assert [a["mode"] for a in attempts] == ["draft", "repair", "repair", "repair"]
 
 
+def test_a_fall_back_below_the_best_is_no_progress(tmp_path, sandbox) -> None:
+    """A wrong value, then an exception (worse), then another exception: measured against
+    the previous round the fall-back looked like a change of failure and reset the count;
+    measured against the best so far, both rounds are stalls and the fresh draft comes."""
+    code, run_dir, model, _ = _run(
+        tmp_path, sandbox, {**BASE, "draft": [fenced(ROLL), fenced(CORRECT)],
+                            "repair": [fenced(RAISES), fenced(RAISES_KEY)]},
+        candidates=1, max_attempts=4)
+    assert code == 0
+    attempts = _report(run_dir)["attempts"]
+    assert [a["failure"] for a in attempts] == ["wrong_value", "exception", "exception", "none"]
+    assert [a["mode"] for a in attempts] == ["draft", "repair", "repair", "draft"]
+
+
 CALLS_HELPER = "def rmssd(nni):\n    return hrv_time_domain(nni)[\"rmssd\"]\n"
 
 

@@ -102,7 +102,7 @@ def test_link_puts_the_called_helpers_in_front_and_nothing_else() -> None:
                      ("ecg-qrs-envelope", "heart-rate-from-beats", "filter-butterworth"))
     task = ("import numpy as np\nfrom scipy.signal import find_peaks\n\n"
             "def mean_heart_rate(ecg, fs):\n"
-            "    return heart_rate_bpm(detect_r_peaks(ecg, fs), fs)\n")
+            "    return heart_rate_bpm(qrs_envelope_peaks(ecg, fs), fs)\n")
     linked = link(task, [ecg, hr, filt])
     assert _body(ecg) in linked and _body(hr) in linked and _body(filt) not in linked
     assert linked.rstrip().endswith(task.split("\n\n", 1)[1].rstrip())
@@ -118,7 +118,7 @@ def test_link_puts_the_called_helpers_in_front_and_nothing_else() -> None:
     # twins: a module that calls no helper, or does not parse, is left as it is
     plain = "def mean_heart_rate(ecg, fs):\n    return 60.0\n"
     assert link(plain, [ecg, hr]) == plain
-    broken = "def mean_heart_rate(ecg, fs)\n    detect_r_peaks(ecg)\n"
+    broken = "def mean_heart_rate(ecg, fs)\n    qrs_envelope_peaks(ecg)\n"
     assert link(broken, [ecg]) == broken
     assert link(task, []) == task  # nothing shown, nothing linked
 
@@ -129,7 +129,7 @@ def test_lint_advice_skips_the_linked_card_code_but_not_the_models_lines() -> No
 
     ecg = next(c for c in CARDS if c.id == "ecg-qrs-envelope")
     task = ("import numpy as np\n\ndef mean_heart_rate(ecg, fs):\n"
-            "    beats = detect_r_peaks(ecg, fs)\n    top = np.argmax(ecg)\n"
+            "    beats = qrs_envelope_peaks(ecg, fs)\n    top = np.argmax(ecg)\n"
             "    return 60.0 / np.mean(np.diff(beats) / fs) + 0 * top\n")
     linked = link(task, [ecg])
     found = lint(linked, "mean_heart_rate", ["ecg", "fs"], "detect the heartbeats")
@@ -147,19 +147,19 @@ def test_link_replaces_the_replys_own_versions_and_imports_of_a_shown_helper() -
     ecg, hr, filt = (next(c for c in CARDS if c.id == i) for i in
                      ("ecg-qrs-envelope", "heart-rate-from-beats", "filter-butterworth"))
     reply = ("import numpy as np\nfrom scipy.signal import butter_filter, find_peaks\n\n"
-             "def mean_heart_rate(ecg, fs):\n    peaks = detect_r_peaks(ecg, fs)\n"
+             "def mean_heart_rate(ecg, fs):\n    peaks = qrs_envelope_peaks(ecg, fs)\n"
              "    return heart_rate_bpm(peaks, fs)\n\n"
-             "def detect_r_peaks(ecg, fs, max_bpm=200.0):\n"
+             "def qrs_envelope_peaks(ecg, fs, max_bpm=200.0):\n"
              "    return np.where(butter_filter(ecg, fs) > 0.4)[0]\n\n"
              "def heart_rate_bpm(peaks, fs):\n    \"\"\"Already defined.\"\"\"\n    pass\n")
     linked = link(reply, [ecg, hr, filt])
-    assert linked.count("def detect_r_peaks") == 1 and _body(ecg) in linked
+    assert linked.count("def qrs_envelope_peaks") == 1 and _body(ecg) in linked
     assert linked.count("def heart_rate_bpm") == 1 and _body(hr) in linked
     assert "np.where" not in linked and "Already defined" not in linked
     assert "butter_filter" not in linked and "find_peaks" in linked
     compile(linked, "linked", "exec")
     # the twin: a helper of the reply's own under a name no card uses stays
-    mine = reply.replace("detect_r_peaks", "my_peaks")
+    mine = reply.replace("qrs_envelope_peaks", "my_peaks")
     assert "def my_peaks" in link(mine, [ecg, hr, filt])
 
 

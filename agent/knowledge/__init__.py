@@ -38,6 +38,11 @@ CARDS_DIR = Path(__file__).resolve().parent / "cards"
 MAX_SNIPPET_LINES = 15
 # Ends the linked helpers in a program (kb.link): what is above it is verified card code.
 VERIFIED_MARK = "# --- verified helpers above (gpiot knowledge cards); the task's code below ---"
+# The module the controller's fresh draft is told the shown helpers come from: a small model
+# imports and calls a library function, where told "already defined in your module" it wrote
+# its own versions of every helper until the reply ran out of tokens. No such module exists:
+# kb.link drops the import and puts the verified code in front.
+HELPER_MODULE = "iot_helpers"
 
 __all__ = ["CARDS_DIR", "VERIFIED_MARK", "Card", "card_tests", "helpers", "link", "load_cards",
            "render", "render_helpers", "score", "search", "tokenize", "verified_lines"]
@@ -249,7 +254,7 @@ def link(code: str, cards: list[Card]) -> str:
     Why: the controller's fresh draft is told the helpers are already in its module. Shown
     their code, the 1.5B pasted the ECG detector under the task's own name (so it returned
     beat indices, not a rate); shown only their calls, it wrote the right composition
-    (`heart_rate_bpm(detect_r_peaks(ecg, fs), fs)`) and then broken versions of both helpers
+    (`heart_rate_bpm(qrs_envelope_peaks(ecg, fs), fs)`) and then broken versions of both helpers
     and `from scipy.signal import butter_filter`."""
     shown = set().union(*(helpers(c) for c in cards))
     if not shown:
@@ -260,6 +265,7 @@ def link(code: str, cards: list[Card]) -> str:
         return code
     lines = code.splitlines()
     edits: list[tuple[int, int, list[str]]] = []
+    aliases: set[str] = set()  # names the reply gave the helper module (`import iot_helpers`)
     for n in tree.body:
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name in shown:
             start = min([n.lineno, *(d.lineno for d in n.decorator_list)])
@@ -268,9 +274,17 @@ def link(code: str, cards: list[Card]) -> str:
             keep = [a for a in n.names if a.name not in shown]
             edits.append((n.lineno - 1, n.end_lineno or n.lineno,
                            [ast.unparse(ast.ImportFrom(n.module, keep, n.level))] if keep else []))
+        elif isinstance(n, ast.Import) and any(a.name == HELPER_MODULE for a in n.names):
+            keep = [a for a in n.names if a.name != HELPER_MODULE]
+            aliases.update(a.asname or a.name for a in n.names if a.name == HELPER_MODULE)
+            edits.append((n.lineno - 1, n.end_lineno or n.lineno,
+                          [ast.unparse(ast.Import(keep))] if keep else []))
     for start, end, new in sorted(edits, reverse=True):
         lines[start:end] = new
     code = "\n".join(lines).strip("\n") + "\n"
+    for alias in aliases:  # `iot_helpers.window_features(x)` -> `window_features(x)`
+        code = re.sub(rf"\b{re.escape(alias)}\.(?=({'|'.join(map(re.escape, shown))})\b)", "",
+                      code)
     try:
         tree = ast.parse(code)
     except SyntaxError:  # a statement shared a line with a dropped one (`;`)

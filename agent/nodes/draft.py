@@ -37,9 +37,10 @@ def new_candidate(ctx: RunContext, attempt: int, k: int, call: dict[str, Any],
 
 
 def draft_prompt(state: State, ctx: RunContext, earlier: str = "",
-                 knowledge: str | None = None) -> str:
+                 knowledge: str | None = None, reply: str = "") -> str:
     """The task prompt; `earlier` (a rendered prompts/earlier.md) describes a failure
-    without showing its code; `knowledge` replaces the retrieved block when given."""
+    without showing its code; `knowledge` replaces the retrieved block when given; `reply`
+    replaces the closing instruction (a complete module)."""
     plan = ""
     if state.get("subtasks") or state.get("io_spec"):
         plan = prompts.render("plan", subtasks=state.get("subtasks", ""),
@@ -47,7 +48,8 @@ def draft_prompt(state: State, ctx: RunContext, earlier: str = "",
     if knowledge is None:
         knowledge = state.get("knowledge", "")
     return prompts.render("draft", trace_cards=state.get("trace_cards", ""), plan=plan,
-                          knowledge=knowledge, earlier=earlier, **spec_fields(ctx.spec))
+                          knowledge=knowledge, earlier=earlier,
+                          reply=reply or prompts.render("reply"), **spec_fields(ctx.spec))
 
 
 def earlier_failure(state: State) -> str:
@@ -59,11 +61,16 @@ def earlier_failure(state: State) -> str:
 
 def recipe_prompt(state: State, ctx: RunContext) -> tuple[str, list[kb.Card]]:
     """The controller's fresh draft: the task, what failed, and the matching cards' helpers,
-    presented as already in the module (`kb.link` puts those the reply calls in front)."""
+    presented as a module to import from (`kb.link` drops the import and puts the verified
+    code of those the reply calls in front)."""
     cards = kb.search(task_query(state, ctx), k=ctx.config.knowledge_k)
+    if not cards:
+        return draft_prompt(state, ctx, earlier_failure(state)), cards
+    signature = ctx.spec.function.signature()
     block = prompts.render("recipes", cards=kb.render_helpers(cards),
-                           signature=ctx.spec.function.signature()) if cards else None
-    return draft_prompt(state, ctx, earlier_failure(state), knowledge=block), cards
+                           module=kb.HELPER_MODULE)
+    reply = prompts.render("reply-helpers", module=kb.HELPER_MODULE, signature=signature)
+    return draft_prompt(state, ctx, earlier_failure(state), knowledge=block, reply=reply), cards
 
 
 @timed("draft")

@@ -59,10 +59,9 @@ def evaluate(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
                                 "score": c["score"], "lint": [f["rule"] for f in c["lint"]]
                                 if c.get("lint") else []}})
     current = max(judged, key=lambda c: c["score"])
-    previous = state.get("current")
-    stalled = previous is not None and _stalled(previous, current)
-    stalls = state.get("stalls", 0) + 1 if stalled else 0
     best = state.get("best")
+    stalled = best is not None and _stalled(best, current)
+    stalls = state.get("stalls", 0) + 1 if stalled else 0
     if best is None or current["score"] > best.get("score", BLOCKED_SCORE):
         best = current
     update: dict[str, Any] = {
@@ -88,16 +87,14 @@ def evaluate(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     return update
 
 
-def _stalled(previous: Candidate, current: Candidate) -> bool:
-    """No progress: no score gain, and the same failure. Beyond wrong values (whose score
-    measures closeness) the same class counts as the same failure: har-basicmotions' repairs
-    went from an AxisError on axis 2 to one on axis 1 to "zero-dimensional arrays cannot be
-    concatenated" (three signatures, one score) and the controller never redrafted."""
-    if current["score"] > previous.get("score", BLOCKED_SCORE):
-        return False
-    if previous.get("signature") == current["signature"]:
-        return True
-    return current["failure"] != "wrong_value" and previous.get("failure") == current["failure"]
+def _stalled(best: Candidate, current: Candidate) -> bool:
+    """No progress: the round did not beat the best score so far. Measured against the
+    previous round instead, a repair that fell back (a wrong value, then an exception) and
+    one that climbed part of the way again both counted as progress, so the 1.5B's
+    ecg-rpeaks repairs wandered between F1 figures below their best until the time limit
+    and never reached the recipe redraft; a new failure class or signature at the same
+    score (har-basicmotions' AxisError on axis 2, then on axis 1) is no progress either."""
+    return current["score"] <= best.get("score", BLOCKED_SCORE)
 
 
 def route(state: State) -> str:
