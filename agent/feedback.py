@@ -624,6 +624,22 @@ def _broadcast_rank_hint(text: str) -> str:
     return ""
 
 
+def _helper_hint(text: str) -> str:
+    """The error was raised inside a linked knowledge-card helper, called from the program's
+    own code: the helper is verified, so the call is what is wrong (the 1.5B passed raw test
+    windows to nearest_centroid next to training features; the generic broadcast hint sent
+    it looking for np.diff)."""
+    from agent import knowledge as kb  # the cards are loaded only when a traceback needs them
+
+    frames = re.findall(r'File "solution\.py", line \d+, in (\w+)', text)
+    if len(frames) < 2 or not (call := kb.find_helper(frames[-1])) or frames[-2] == frames[-1]:
+        return ""
+    return (f"the error is raised inside the verified helper `{call}`, which is correct: "
+            f"`{frames[-2]}` calls it with the wrong arguments. Pass each parameter what its "
+            "name says; parameters that come in a pair (X_train and X_test) take arrays made "
+            "the same way, by the same steps")
+
+
 def _error_hints(text: str) -> list[str]:
     hints = []
     m = re.search(r"module '([\w.]+)' has no attribute '(\w+)'", text) or re.search(
@@ -642,7 +658,7 @@ def _error_hints(text: str) -> list[str]:
         imp = api_index.import_line(m.group(1))
         if imp:
             hints.append(f"`{m.group(1)}` is not imported: {imp}")
-    specific = _float_index_hint(text) or _broadcast_rank_hint(text)
+    specific = _helper_hint(text) or _float_index_hint(text) or _broadcast_rank_hint(text)
     if specific:  # names the expression or shapes: the generic table entry would only repeat it
         return [*hints, specific]
     for pattern, hint in _ERROR_HINTS:

@@ -175,6 +175,8 @@ def test_controller_redrafts_hotter_after_two_stalled_rounds(tmp_path, sandbox) 
     assert "An earlier program for this task failed (wrong_value)" in prompt
     assert "Verified helpers" in prompt and "`hrv_time_domain(nn_ms)`: RMSSD" in prompt
     assert "def hrv_time_domain(" not in prompt  # a call to make, not code to paste
+    assert "`from iot_helpers import ...` for the helpers you call" in prompt
+    assert "Reply with the complete module" not in prompt
     assert "d = nni - np.roll(nni, 1)" not in prompt  # the failing code itself is not shown
     modes = [a["mode"] for a in _report(run_dir)["attempts"]]
     assert modes == ["draft", "repair", "repair", "draft"]
@@ -226,13 +228,15 @@ def test_a_fall_back_below_the_best_is_no_progress(tmp_path, sandbox) -> None:
 
 
 CALLS_HELPER = "def rmssd(nni):\n    return hrv_time_domain(nni)[\"rmssd\"]\n"
+IMPORTS_HELPER = "from iot_helpers import hrv_time_domain\n\n" + CALLS_HELPER
 
 
+@pytest.mark.parametrize("reply", [CALLS_HELPER, IMPORTS_HELPER])
 def test_a_fresh_draft_calling_a_shown_helper_runs_with_the_helper_linked_in(
-        tmp_path, sandbox) -> None:
+        tmp_path, sandbox, reply: str) -> None:
     code, run_dir, model, _ = _run(
         tmp_path, sandbox,
-        {**BASE, "draft": [fenced(ROLL), fenced(CALLS_HELPER)], "repair": [fenced(ROLL)]},
+        {**BASE, "draft": [fenced(ROLL), fenced(reply)], "repair": [fenced(ROLL)]},
         candidates=1, max_attempts=6)
     assert code == 0
     solution = (run_dir / "solution.py").read_text()
@@ -256,10 +260,12 @@ def test_without_recipes_the_fresh_draft_is_the_plain_task_prompt_sampled_hotter
     assert not any("recipes:" in line for line in lines)
 
 
-def test_without_recipes_a_call_to_an_unshown_helper_is_not_linked(tmp_path, sandbox) -> None:
+@pytest.mark.parametrize("reply", [CALLS_HELPER, IMPORTS_HELPER])
+def test_without_recipes_a_call_to_an_unshown_helper_is_not_linked(
+        tmp_path, sandbox, reply: str) -> None:
     code, run_dir, _, _ = _run(
         tmp_path, sandbox,
-        {**BASE, "draft": [fenced(ROLL), fenced(CALLS_HELPER)], "repair": [fenced(ROLL)]},
+        {**BASE, "draft": [fenced(ROLL), fenced(reply)], "repair": [fenced(ROLL)]},
         candidates=1, max_attempts=4, recipes=False)
     assert code == 1
     attempts = _report(run_dir)["attempts"]

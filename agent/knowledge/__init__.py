@@ -44,8 +44,9 @@ VERIFIED_MARK = "# --- verified helpers above (gpiot knowledge cards); the task'
 # kb.link drops the import and puts the verified code in front.
 HELPER_MODULE = "iot_helpers"
 
-__all__ = ["CARDS_DIR", "VERIFIED_MARK", "Card", "card_tests", "helpers", "link", "load_cards",
-           "render", "render_helpers", "score", "search", "tokenize", "verified_lines"]
+__all__ = ["CARDS_DIR", "HELPER_MODULE", "VERIFIED_MARK", "Card", "card_tests", "find_helper",
+           "helper_calls", "helpers", "link", "load_cards", "render", "render_helpers", "score",
+           "search", "tokenize", "verified_lines"]
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,26 @@ def helpers(card: Card) -> set[str]:
     return set(re.findall(r"^def (\w+)\(", card.code, re.M))
 
 
+def helper_calls(card: Card) -> list[tuple[str, str]]:
+    """(call, what it returns) per helper the card defines: `name(args)` and its docstring's
+    first line."""
+    calls = []
+    for node in ast.parse(card.code).body:
+        if isinstance(node, ast.FunctionDef):
+            doc = (ast.get_docstring(node) or "").strip().splitlines()
+            calls.append((f"{node.name}({ast.unparse(node.args)})", doc[0] if doc else ""))
+    return calls
+
+
+def find_helper(name: str) -> str | None:
+    """The call of the card helper called `name` (any card), or None."""
+    for card in load_cards():
+        for call, _ in helper_calls(card):
+            if call.split("(", 1)[0] == name:
+                return call
+    return None
+
+
 def render_helpers(cards: list[Card]) -> str:
     """The cards as a library the program can call: when each applies and one line per helper
     (its call and what it returns), no code and no how-to. Shown the code, the 1.5B pasted a
@@ -236,12 +257,7 @@ def render_helpers(cards: list[Card]) -> str:
     how-to, it wrote its own versions of the helpers until its reply ran out of tokens."""
     parts = []
     for c in cards:
-        calls = []
-        for node in ast.parse(c.code).body:
-            if isinstance(node, ast.FunctionDef):
-                doc = (ast.get_docstring(node) or "").strip().splitlines()
-                what = f": {doc[0]}" if doc else ""
-                calls.append(f"- `{node.name}({ast.unparse(node.args)})`{what}")
+        calls = [f"- `{call}`" + (f": {what}" if what else "") for call, what in helper_calls(c)]
         parts.append(f"## {c.title}\nApplies: {c.when_applies.strip()}\n" + "\n".join(calls))
     return "\n\n".join(parts) + "\n" if parts else ""
 
