@@ -35,7 +35,7 @@ class RunConfig:
     specify: bool = False
     retrieve: bool = False
     lint: bool = True
-    controller: bool = True  # fresh draft at a higher temperature after two stalled rounds
+    controller: bool = True  # hotter fresh draft after two rounds without a new best
     # The controller's fresh draft is told what failed and given the matching cards' helpers
     # to call (their verified code linked in): a stalled small model rarely changes method in
     # a repair (BENCHMARKS.md).
@@ -72,7 +72,7 @@ STAGES: dict[str, str] = {
     "retrieve": "knowledge cards in draft and repair prompts",
     "knowledge_code": "show the cards' code too, not only guidance",
     "lint": "static checks before running",
-    "controller": "fresh hotter draft after two stalled rounds",
+    "controller": "fresh hotter draft after two rounds without a new best score",
     "recipes": "that fresh draft gets what failed and the matching cards' helpers to call",
 }
 

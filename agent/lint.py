@@ -91,6 +91,7 @@ def lint(source: str, function_name: str, arg_names: list[str], requirement: str
     out += _ruff(source, ctx, function_name)
     out += _warnings(ctx, requirement, function_name)
     out += _int_square(ctx, small_int_args)
+    out += _train_from_test(tree, function_name, arg_names)
     seen: set[tuple[str, int, str]] = set()
     unique = []
     for f in out:
@@ -755,3 +756,62 @@ def _sos_misuse(ctx: _Ctx) -> list[Finding]:
                                f"takes (sos, x), not (b, a, x); for b, a use filtfilt(b, a, x)",
                                True))
     return out
+
+
+def _train_from_test(tree: ast.Module, function_name: str, arg_names: list[str]
+                     ) -> list[Finding]:
+    """A function of the module called with data made only from the task's test argument
+    where its parameter names training data: the 1.5B's recipe redraft on har-basicmotions,
+    `f = window_features(test_windows); nearest_centroid(f, train_labels, f)`, passes the
+    visible splits (as many test windows as training ones) and fails every other split."""
+    train = {a for a in arg_names if "train" in a.lower()}
+    test = {a for a in arg_names if "test" in a.lower()}
+    fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef)
+               and n.name == function_name), None)
+    if not train or not test or fn is None:
+        return []
+    params = {n.name: [a.arg for a in n.args.args] for n in tree.body
+              if isinstance(n, ast.FunctionDef) and n.name != function_name}
+    deps: dict[str, set[str]] = {}
+    exprs: dict[str, ast.AST] = {}  # local name -> the expression last assigned to it
+
+    def made_from(expr: ast.AST) -> set[str]:
+        out: set[str] = set()
+        for n in ast.walk(expr):
+            if isinstance(n, ast.Name):
+                out |= {n.id} if n.id in train | test else deps.get(n.id, set())
+        return out
+
+    found = []
+    for node in ast.walk(fn):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                for name in ast.walk(t):
+                    if isinstance(name, ast.Name):
+                        deps[name.id] = made_from(node.value)
+                        exprs[name.id] = node.value
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in params):
+            continue
+        names = params[node.func.id]
+        given = [*zip(names, node.args, strict=False),
+                 *((k.arg, k.value) for k in node.keywords if k.arg)]
+        for param, value in given:
+            src = made_from(value)
+            if "train" in param.lower() and src & test and not src & train:
+                made = exprs.get(value.id, value) if isinstance(value, ast.Name) else value
+                fix = re.sub(r"\w+", lambda m: _train_twin(m.group(0), train), ast.unparse(made))
+                how = f" ({fix})" if len(fix) <= 80 and fix != ast.unparse(made) else ""
+                found.append(Finding(
+                    "train-from-test", node.lineno,
+                    f"`{param}` of {node.func.id}() gets data made only from "
+                    f"{', '.join(sorted(src & test))}: the training side must be made the "
+                    f"same way from {', '.join(sorted(train))}{how}", True))
+    return found
+
+
+def _train_twin(word: str, train: set[str]) -> str:
+    """test_windows -> train_windows when the task has that argument."""
+    twin = word.replace("test", "train")
+    return twin if twin != word and twin in train else word

@@ -658,3 +658,32 @@ def test_whole_blocks_hint_stays_quiet_without_a_fitting_block() -> None:
                      summary="shape (30,); expected (10,)", detail={})
     assert "whole blocks of 24" in feedback.length_hint(res, case, "24 readings a day")
     assert "whole blocks" not in feedback.length_hint(res, case, "readings every hour")
+
+
+@pytest.mark.docker
+def test_an_error_inside_a_linked_helper_blames_the_call(sandbox, tmp_path) -> None:
+    """The 1.5B's recipe redraft on har-basicmotions passed the raw test windows to
+    nearest_centroid next to training features: the broadcast error is raised inside the
+    verified helper, so the hint names the helper and the call; following it (features made
+    the same way for both) passes every case. The twin: the same error in the program's own
+    code gets no helper hint."""
+    from agent.knowledge import link, load_cards
+
+    cards = [c for c in load_cards() if c.id in ("window-features", "nearest-centroid")]
+    spec = load_spec(EXAMPLES / "har-basicmotions" / "spec.yaml")
+    call = ("from iot_helpers import nearest_centroid, window_features\n\n"
+            "def classify_activity(train_windows, train_labels, test_windows):\n"
+            "    return nearest_centroid(window_features(train_windows), train_labels, {})\n")
+    pairs, followed = _hinted_and_followed(
+        sandbox, tmp_path, spec, link(call.format("test_windows"), cards),
+        link(call.format("window_features(test_windows)"), cards), n=1)
+    (result, text), = pairs
+    assert result.status == "exception"
+    assert "inside the verified helper `nearest_centroid(X_train, y_train, X_test)`" in text
+    assert "`classify_activity` calls it with the wrong arguments" in text
+    assert "np.diff" not in text  # the generic broadcast hint is not added
+    assert followed
+    own = ("import numpy as np\n\ndef classify_activity(train_windows, train_labels, "
+           "test_windows):\n    z = test_windows - np.ones(30)\n    return ['Walking'] * len(z)\n")
+    (twin, twin_text), = _hinted_and_followed(sandbox, tmp_path, spec, own, own, n=1)[0]
+    assert twin.status == "exception" and "verified helper" not in twin_text

@@ -366,3 +366,42 @@ def test_keyword_in_an_import_line_says_where_options_go() -> None:
     other = run("def clean(ecg, fs):\n    return ecg +\n", fn="clean", args=("ecg", "fs"),
                 index={})
     assert other[0].rule == "syntax" and "go into the call" not in other[0].message
+
+
+HAR_ARGS = ("train_windows", "train_labels", "test_windows")
+HAR_CALL = ("import numpy as np\n\n\ndef window_features(windows):\n"
+            "    return np.asarray(windows).mean(axis=2)\n\n\n"
+            "def nearest_centroid(X_train, y_train, X_test):\n"
+            "    return list(y_train)[:len(X_test)]\n\n\n"
+            "def classify_activity(train_windows, train_labels, test_windows):\n{body}")
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("body", [
+    # the 1.5B's recipe redraft on har-basicmotions: the test features twice
+    "    f = window_features(test_windows)\n    return nearest_centroid(f, train_labels, f)\n",
+    "    return nearest_centroid(X_train=window_features(test_windows), y_train=train_labels,\n"
+    "                            X_test=window_features(test_windows))\n"])
+def test_training_data_made_from_the_test_argument_blocks(index, body: str) -> None:
+    found = [f for f in run(HAR_CALL.format(body=body), index=index, fn="classify_activity",
+                            args=HAR_ARGS) if f.rule == "train-from-test"]
+    assert len(found) == 1 and found[0].blocking
+    assert "`X_train` of nearest_centroid()" in found[0].message
+    assert "(window_features(train_windows))" in found[0].message
+
+
+@pytest.mark.docker
+def test_training_data_from_the_training_argument_is_clean(index) -> None:
+    """The twins: the right composition, and the reference solutions of every IoTBench task
+    (several train on labelled windows), get no train-from-test finding."""
+    body = ("    ftr = window_features(train_windows)\n"
+            "    return nearest_centroid(ftr, train_labels, window_features(test_windows))\n")
+    assert "train-from-test" not in rules(run(HAR_CALL.format(body=body), index=index,
+                                              fn="classify_activity", args=HAR_ARGS))
+    refs = sorted((ROOT / "iotbench" / "tasks").rglob("reference*.py"))
+    assert len(refs) >= 41
+    for ref in refs:
+        spec = load_spec(ref.parent / "spec.yaml")
+        found = lint(ref.read_text(), spec.function.name, [a.name for a in spec.function.args],
+                     spec.requirement, index=index)
+        assert "train-from-test" not in rules(found), ref

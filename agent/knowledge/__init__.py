@@ -264,10 +264,11 @@ def render_helpers(cards: list[Card]) -> str:
 
 def link(code: str, cards: list[Card]) -> str:
     """`code` linked against the shown cards, whose helper names are reserved for the verified
-    code: the reply's own definitions of them and imports of them are dropped, and the snippet
-    of every card whose helper the program calls is put in front.
+    code: the reply's own definitions of them and imports of them (also `import iot_helpers
+    [as h]` with `h.name(...)` calls) are dropped, and the snippet of every card whose helper
+    the program calls is put in front.
 
-    Why: the controller's fresh draft is told the helpers are already in its module. Shown
+    Why: the controller's fresh draft is told the helpers come from HELPER_MODULE. Shown
     their code, the 1.5B pasted the ECG detector under the task's own name (so it returned
     beat indices, not a rate); shown only their calls, it wrote the right composition
     (`heart_rate_bpm(qrs_envelope_peaks(ecg, fs), fs)`) and then broken versions of both helpers

@@ -3,7 +3,9 @@ round's first candidate is greedy; the others, and every fresh draft the control
 for, are sampled at the round's temperature.
 
 A fresh draft after a stall (with `recipes` on) is also told what failed and given the helpers
-of the cards that match the task to call (their verified code is linked into the program), and
+of the cards that match the task to import from `iot_helpers` and call (the import is
+dropped and their verified code linked into the program; the reply is that import and the
+task's function only), and
 its first candidate is greedy the first time: the stalled repairs kept the method that failed,
 and a recipe is a different method that is known to work."""
 
