@@ -188,16 +188,24 @@ RAISES_ZERO = "def rmssd(nni):\n    return 1 / 0\n"
 WRONG_TYPE = "def rmssd(nni):\n    return 'about 100 ms'\n"
 
 
-def test_different_exceptions_without_gain_count_as_stalled_rounds(tmp_path, sandbox) -> None:
-    """IndexError, then KeyError, then ZeroDivisionError: three signatures, one score."""
+@pytest.mark.parametrize(("first", "repairs", "failures"), [
+    # IndexError, then KeyError, then ZeroDivisionError: three signatures, one score
+    (RAISES, [RAISES_KEY, RAISES_ZERO], ["exception"] * 3),
+    # a wrong value, then an exception (worse), then another: measured against the previous
+    # round the fall-back looked like a change of failure and reset the count; against the
+    # best so far both rounds are stalls
+    (ROLL, [RAISES, RAISES_KEY], ["wrong_value", "exception", "exception"]),
+], ids=["different-exceptions", "fall-back-below-best"])
+def test_rounds_that_do_not_beat_the_best_count_as_stalled(
+        tmp_path, sandbox, first: str, repairs: list[str], failures: list[str]) -> None:
     code, run_dir, model, _ = _run(
-        tmp_path, sandbox, {**BASE, "draft": [fenced(RAISES), fenced(CORRECT)],
-                            "repair": [fenced(RAISES_KEY), fenced(RAISES_ZERO)]},
+        tmp_path, sandbox, {**BASE, "draft": [fenced(first), fenced(CORRECT)],
+                            "repair": [fenced(r) for r in repairs]},
         candidates=1, max_attempts=4)
     assert code == 0
     attempts = _report(run_dir)["attempts"]
     assert [a["mode"] for a in attempts] == ["draft", "repair", "repair", "draft"]
-    assert [a["failure"] for a in attempts] == ["exception"] * 3 + ["none"]
+    assert [a["failure"] for a in attempts] == [*failures, "none"]
 
 
 def test_a_change_of_failure_class_with_a_gain_is_progress(tmp_path, sandbox) -> None:
@@ -211,20 +219,6 @@ def test_a_change_of_failure_class_with_a_gain_is_progress(tmp_path, sandbox) ->
     assert [a["failure"] for a in attempts] == ["exception", "wrong_type", "exception",
                                                 "exception"]
     assert [a["mode"] for a in attempts] == ["draft", "repair", "repair", "repair"]
-
-
-def test_a_fall_back_below_the_best_is_no_progress(tmp_path, sandbox) -> None:
-    """A wrong value, then an exception (worse), then another exception: measured against
-    the previous round the fall-back looked like a change of failure and reset the count;
-    measured against the best so far, both rounds are stalls and the fresh draft comes."""
-    code, run_dir, model, _ = _run(
-        tmp_path, sandbox, {**BASE, "draft": [fenced(ROLL), fenced(CORRECT)],
-                            "repair": [fenced(RAISES), fenced(RAISES_KEY)]},
-        candidates=1, max_attempts=4)
-    assert code == 0
-    attempts = _report(run_dir)["attempts"]
-    assert [a["failure"] for a in attempts] == ["wrong_value", "exception", "exception", "none"]
-    assert [a["mode"] for a in attempts] == ["draft", "repair", "repair", "draft"]
 
 
 CALLS_HELPER = "def rmssd(nni):\n    return hrv_time_domain(nni)[\"rmssd\"]\n"
