@@ -800,9 +800,10 @@ def _train_from_test(tree: ast.Module, function_name: str, arg_names: list[str]
         for param, value in given:
             src = made_from(value)
             if "train" in param.lower() and src & test and not src & train:
-                made = exprs.get(value.id, value) if isinstance(value, ast.Name) else value
-                fix = re.sub(r"\w+", lambda m: _train_twin(m.group(0), train), ast.unparse(made))
-                how = f" ({fix})" if len(fix) <= 80 and fix != ast.unparse(made) else ""
+                made = ast.unparse(exprs.get(value.id, value) if isinstance(value, ast.Name)
+                                   else value)
+                fix = re.sub(r"\w+", lambda m: _train_twin(m.group(0), train), made)
+                how = f" ({fix})" if len(fix) <= 80 and fix != made else ""
                 found.append(Finding(
                     "train-from-test", node.lineno,
                     f"`{param}` of {node.func.id}() gets data made only from "

@@ -68,10 +68,9 @@ def recipe_prompt(state: State, ctx: RunContext) -> tuple[str, list[kb.Card]]:
     cards = kb.search(task_query(state, ctx), k=ctx.config.knowledge_k)
     if not cards:
         return draft_prompt(state, ctx, earlier_failure(state)), cards
-    signature = ctx.spec.function.signature()
-    block = prompts.render("recipes", cards=kb.render_helpers(cards),
-                           module=kb.HELPER_MODULE)
-    reply = prompts.render("reply-helpers", module=kb.HELPER_MODULE, signature=signature)
+    block = prompts.render("recipes", cards=kb.render_helpers(cards), module=kb.HELPER_MODULE)
+    reply = prompts.render("reply-helpers", module=kb.HELPER_MODULE,
+                           signature=ctx.spec.function.signature())
     return draft_prompt(state, ctx, earlier_failure(state), knowledge=block, reply=reply), cards
 
 

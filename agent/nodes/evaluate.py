@@ -60,9 +60,14 @@ def evaluate(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
                                 if c.get("lint") else []}})
     current = max(judged, key=lambda c: c["score"])
     best = state.get("best")
-    stalled = best is not None and _stalled(best, current)
-    stalls = state.get("stalls", 0) + 1 if stalled else 0
-    if best is None or current["score"] > best.get("score", BLOCKED_SCORE):
+    # Progress is a new best score. Measured against the previous round instead, a repair
+    # that fell back (the 1.5B's ecg-mean-hr: 0.10, 0.56, 0.56, then a program lint blocked)
+    # looked like a new failure and reset the count, so the recipe redraft came rounds later
+    # or, under the time limit, never; a new failure class or signature at the same score
+    # (har-basicmotions' AxisError on axis 2, then on axis 1) is no progress either.
+    improved = best is None or current["score"] > best.get("score", BLOCKED_SCORE)
+    stalls = 0 if improved else state.get("stalls", 0) + 1
+    if improved:
         best = current
     update: dict[str, Any] = {
         "candidates": judged, "current": current, "best": best, "stalls": stalls,
@@ -85,16 +90,6 @@ def evaluate(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx.log(f"[evaluate] attempt {state['attempt']}: {current['failure'] or 'visible pass'} "
             f"(score {current['score']:.2f}, best {best['score']:.2f}) -> {update['mode']}")
     return update
-
-
-def _stalled(best: Candidate, current: Candidate) -> bool:
-    """No progress: the round did not beat the best score so far. Measured against the
-    previous round instead, a repair that fell back (the 1.5B's ecg-mean-hr: 0.10, 0.56, 0.56,
-    then a program lint blocked) looked like a new failure and reset the count, so the recipe
-    redraft came rounds later or, under the time limit, never; a new failure class or
-    signature at the same score (har-basicmotions' AxisError on axis 2, then on axis 1) is no
-    progress either."""
-    return current["score"] <= best.get("score", BLOCKED_SCORE)
 
 
 def route(state: State) -> str:
