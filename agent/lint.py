@@ -783,7 +783,10 @@ def _train_from_test(tree: ast.Module, function_name: str, arg_names: list[str]
         return out
 
     found = []
-    for node in ast.walk(fn):
+    # source order, not ast.walk's breadth-first one: an assignment nested in a loop or
+    # branch must be seen before the call on a later line that uses its name
+    for node in sorted((n for n in ast.walk(fn) if hasattr(n, "lineno")),
+                       key=lambda n: (n.lineno, n.col_offset)):
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:

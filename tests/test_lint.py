@@ -381,7 +381,11 @@ HAR_CALL = ("import numpy as np\n\n\ndef window_features(windows):\n"
     # the 1.5B's recipe redraft on har-basicmotions: the test features twice
     "    f = window_features(test_windows)\n    return nearest_centroid(f, train_labels, f)\n",
     "    return nearest_centroid(X_train=window_features(test_windows), y_train=train_labels,\n"
-    "                            X_test=window_features(test_windows))\n"])
+    "                            X_test=window_features(test_windows))\n",
+    # the assignment nested deeper than the call: found in source order, not breadth-first
+    "    for _ in range(1):\n        if len(test_windows):\n"
+    "            f = window_features(test_windows)\n"
+    "    return nearest_centroid(f, train_labels, f)\n"])
 def test_training_data_made_from_the_test_argument_blocks(index, body: str) -> None:
     found = [f for f in run(HAR_CALL.format(body=body), index=index, fn="classify_activity",
                             args=HAR_ARGS) if f.rule == "train-from-test"]
@@ -395,6 +399,13 @@ def test_training_data_from_the_training_argument_is_clean(index) -> None:
     """The twins: the right composition, and the reference solutions of every IoTBench task
     (several train on labelled windows), get no train-from-test finding."""
     body = ("    ftr = window_features(train_windows)\n"
+            "    return nearest_centroid(ftr, train_labels, window_features(test_windows))\n")
+    assert "train-from-test" not in rules(run(HAR_CALL.format(body=body), index=index,
+                                              fn="classify_activity", args=HAR_ARGS))
+    # a nested reassignment before the call replaces the test-made value (breadth-first
+    # order saw the call first and blamed the stale value)
+    body = ("    ftr = window_features(test_windows)\n    for _ in range(1):\n"
+            "        if len(train_windows):\n            ftr = window_features(train_windows)\n"
             "    return nearest_centroid(ftr, train_labels, window_features(test_windows))\n")
     assert "train-from-test" not in rules(run(HAR_CALL.format(body=body), index=index,
                                               fn="classify_activity", args=HAR_ARGS))

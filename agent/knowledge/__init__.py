@@ -226,8 +226,9 @@ def render(cards: list[Card], with_code: bool = True) -> str:
 
 
 def helpers(card: Card) -> set[str]:
-    """The functions a card's snippet defines."""
-    return set(re.findall(r"^def (\w+)\(", card.code, re.M))
+    """The functions a card's snippet defines (the same AST walk as helper_calls, so the
+    linker and the prompt agree on what a card offers)."""
+    return {call.split("(", 1)[0] for call, _ in helper_calls(card)}
 
 
 def helper_calls(card: Card) -> list[tuple[str, str]]:
