@@ -44,7 +44,7 @@ def run_one(spec: Path, model: str, variant: str, runs_dir: Path, extra: list[st
     wall = time.monotonic() - start
     reports = sorted(out_dir.glob(f"{spec.parent.name}/*/report.json"))
     rep = json.loads(reports[-1].read_text()) if reports else {}
-    return {"spec": spec.parent.name, "model": model, "variant": variant,
+    return {"spec": spec.parent.name, "model": model, "variant": variant, "flags": extra,
             "exit": os.waitstatus_to_exitcode(status), "solved": rep.get("solved", False),
             "attempts": len(rep.get("attempts", [])), "tokens_out": rep.get("tokens_out", 0),
             "tokens_in": rep.get("tokens_in", 0), "wall_s": round(wall, 1),
