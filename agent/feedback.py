@@ -624,6 +624,24 @@ def _broadcast_rank_hint(text: str) -> str:
     return ""
 
 
+def _reshape_hint(text: str) -> str:
+    """A reshape into blocks that does not divide the length: name the whole blocks and the
+    samples left over (the 1.5B's temp-daily-mean repairs kept `reshape(len(x) // 24, 24)` on
+    245 hourly readings, or padded the partial day, under the generic exception advice)."""
+    m = re.search(r"cannot reshape array of size (\d+) into shape \(([\d, -]*)\)", text)
+    dims = [int(d) for d in re.findall(r"-?\d+", m.group(2))] if m else []
+    if not m or not 1 <= len(dims) <= 2 or dims[-1] < 2:
+        return ""
+    size, n = int(m.group(1)), dims[-1]
+    if size < n or size % n == 0:
+        return ""
+    whole, left = divmod(size, n)
+    return (f"{size} samples are not a whole number of blocks of {n} ({whole} whole blocks and "
+            f"{left} left over): take the whole blocks first, x[:len(x) // {n} * {n}]"
+            f".reshape(-1, {n}), and keep or drop the {left} left over as the task says "
+            "(a partial block is not padded)")
+
+
 def _helper_hint(text: str) -> str:
     """The error was raised inside a linked knowledge-card helper, called from the program's
     own code: the helper is verified, so the call is what is wrong (the 1.5B passed raw test
@@ -658,7 +676,8 @@ def _error_hints(text: str) -> list[str]:
         imp = api_index.import_line(m.group(1))
         if imp:
             hints.append(f"`{m.group(1)}` is not imported: {imp}")
-    specific = _helper_hint(text) or _float_index_hint(text) or _broadcast_rank_hint(text)
+    specific = (_helper_hint(text) or _float_index_hint(text) or _broadcast_rank_hint(text)
+                or _reshape_hint(text))
     if specific:  # names the expression or shapes: the generic table entry would only repeat it
         return [*hints, specific]
     for pattern, hint in _ERROR_HINTS:

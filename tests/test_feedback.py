@@ -687,3 +687,66 @@ def test_an_error_inside_a_linked_helper_blames_the_call(sandbox, tmp_path) -> N
            "test_windows):\n    z = test_windows - np.ones(30)\n    return ['Walking'] * len(z)\n")
     (twin, twin_text), = _hinted_and_followed(sandbox, tmp_path, spec, own, own, n=1)[0]
     assert twin.status == "exception" and "verified helper" not in twin_text
+
+
+# The 1.5B's temp-daily-mean repair (seed 2, 2026-12-03): days from a floor division, then a
+# reshape that the partial last day breaks.
+RESHAPED_DAYS = '''import numpy as np
+
+
+def daily_means(temps):
+    temps = np.array(temps)
+    days = temps.size // 24
+    return temps.reshape(days, 24).mean(axis=1).tolist()
+'''
+
+
+def test_reshape_hint_names_whole_blocks_and_the_leftover() -> None:
+    for shape in ("(10,24)", "(24)", "(-1, 24)"):
+        text = f"ValueError: cannot reshape array of size 245 into shape {shape}"
+        hint = feedback._error_hints(text)[0]
+        assert "10 whole blocks and 5 left over" in hint
+        assert "x[:len(x) // 24 * 24].reshape(-1, 24)" in hint
+    # twins: a length that divides, a target bigger than the array, a 3-D reshape
+    for text in ("cannot reshape array of size 240 into shape (7,24)",
+                 "cannot reshape array of size 245 into shape (300)",
+                 "cannot reshape array of size 245 into shape (2,6,100)"):
+        assert not any("whole blocks" in h for h in feedback._error_hints(f"ValueError: {text}"))
+
+
+@pytest.mark.docker
+def test_reshape_hint_through_the_sandbox_and_following_it_passes(sandbox, tmp_path) -> None:
+    """jan-2weeks (336 readings) passes, jul-10days-partial (245) raises: the hint names the
+    10 whole days and 5 hours left over; the program that keeps whole blocks passes every
+    case, the hidden partial three weeks included."""
+    spec = load_spec(EXAMPLES / "temp-daily-mean" / "spec.yaml")
+    pairs, passes = _hinted_and_followed(sandbox, tmp_path, spec, RESHAPED_DAYS, HINTED_DAYS)
+    assert {r.case: r.status for r, _ in pairs if not r.passed} == {
+        "jul-10days-partial": "exception"}
+    text = {r.case: t for r, t in pairs}["jul-10days-partial"]
+    assert "10 whole blocks and 5 left over" in text
+    assert passes
+
+
+@pytest.mark.docker
+def test_blocks_passed_to_block_reduce_raise_in_the_helper_and_the_call_is_blamed(
+        sandbox, tmp_path) -> None:
+    """The 1.5B's recipe redraft reshaped into days, then passed the blocks to block_reduce,
+    which made zero blocks of 24 rows and returned [] (wrong_type with no clue). The card now
+    refuses a 2-D array with a message for the model, the helper hint blames the call, and the
+    call on the samples passes every case. The twin: the 1-D call is not refused."""
+    from agent.knowledge import link, load_cards
+
+    cards = [c for c in load_cards() if c.id == "block-aggregate"]
+    spec = load_spec(EXAMPLES / "temp-daily-mean" / "spec.yaml")
+    call = ("import numpy as np\nfrom iot_helpers import block_reduce\n\n"
+            "def daily_means(temps):\n    x = {}\n    return block_reduce(x, 24)\n")
+    pairs, followed = _hinted_and_followed(
+        sandbox, tmp_path, spec, link(call.format("temps[:len(temps) // 24 * 24]"
+                                                  ".reshape(-1, 24)"), cards),
+        link(call.format("temps"), cards), n=1)
+    (result, text), = pairs
+    assert result.status == "exception"
+    assert "pass the samples, not blocks" in text
+    assert "inside the verified helper `block_reduce(" in text
+    assert followed
