@@ -204,6 +204,12 @@ def interval_seconds(name: str, v: np.ndarray) -> float | None:
     return None
 
 
+def _whole_blocks(r: int) -> str:
+    """The expression that keeps the whole blocks of r samples, one block per row: both the
+    wrong-count hint and the reshape-error hint give it, in the same words."""
+    return f"x[:len(x) // {r} * {r}].reshape(-1, {r})"
+
+
 def _blocks(n: int, m: int, n_got: int, requirement: str) -> str:
     """m whole blocks of r samples: r from a number the task names, or an exact n / m."""
     named = [int(x) for x in re.findall(r"\b(\d{1,5})\b", requirement)]
@@ -214,7 +220,7 @@ def _blocks(n: int, m: int, n_got: int, requirement: str) -> str:
         return ""
     r = rs[0]
     return (f"; {m} = {n} // {r}: whole blocks of {r} samples, e.g. blocks = "
-            f"x[:len(x) // {r} * {r}].reshape(-1, {r}), then one value per row "
+            f"{_whole_blocks(r)}, then one value per row "
             "(blocks.mean(axis=1)); the partial last block is dropped")
 
 
@@ -629,17 +635,15 @@ def _reshape_hint(text: str) -> str:
     samples left over (the 1.5B's temp-daily-mean repairs kept `reshape(len(x) // 24, 24)` on
     245 hourly readings, or padded the partial day, under the generic exception advice)."""
     m = re.search(r"cannot reshape array of size (\d+) into shape \(([\d, -]*)\)", text)
-    dims = [int(d) for d in re.findall(r"-?\d+", m.group(2))] if m else []
-    if not m or not 1 <= len(dims) <= 2 or dims[-1] < 2:
+    if not m:
         return ""
-    size, n = int(m.group(1)), dims[-1]
-    if size < n or size % n == 0:
+    size, dims = int(m.group(1)), [int(d) for d in re.findall(r"-?\d+", m.group(2))]
+    if not 1 <= len(dims) <= 2 or not 2 <= dims[-1] <= size or size % dims[-1] == 0:
         return ""
-    whole, left = divmod(size, n)
+    whole, left = divmod(size, n := dims[-1])
     return (f"{size} samples are not a whole number of blocks of {n} ({whole} whole blocks and "
-            f"{left} left over): take the whole blocks first, x[:len(x) // {n} * {n}]"
-            f".reshape(-1, {n}), and keep or drop the {left} left over as the task says "
-            "(a partial block is not padded)")
+            f"{left} left over): take the whole blocks first, {_whole_blocks(n)}, and keep or "
+            f"drop the {left} left over as the task says (a partial block is not padded)")
 
 
 def _helper_hint(text: str) -> str:
