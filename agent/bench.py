@@ -182,6 +182,11 @@ class SampledModel:
         kw["temperature"] = max(kw.get("temperature") or 0.0, self.temperature)
         return self.model.generate(messages, **kw)
 
+    def generate_many(self, messages: list[dict], temperatures: list[float], seeds: list[Any],
+                      **kw: Any) -> Any:
+        hotter = [max(t or 0.0, self.temperature) for t in temperatures]
+        return self.model.generate_many(messages, hotter, seeds, **kw)
+
     def close(self) -> None:
         self.model.close()
 

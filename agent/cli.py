@@ -1,6 +1,7 @@
 """The `gpiot` / `python -m agent` command line.
 
-Exit codes (agent.errors): 0 all pass, 1 some case fails, 2 bad input, 3 infrastructure.
+Exit codes (agent.errors): 0 all pass, 1 some case fails, 2 bad input, 3 infrastructure,
+130 Ctrl-C, 143 SIGTERM.
 Every error is one line on stderr saying what and where, and for 3, how to fix it.
 """
 
@@ -11,7 +12,14 @@ import shutil
 import sys
 from pathlib import Path
 
-from agent.errors import EXIT_FAIL, EXIT_INFRA, EXIT_OK, BadInputError, GpiotError
+from agent.errors import (
+    EXIT_FAIL,
+    EXIT_INFRA,
+    EXIT_OK,
+    BadInputError,
+    GpiotError,
+    interrupt_exit_code,
+)
 from sandboxes import BACKENDS, DEFAULT_BACKEND
 
 
@@ -74,9 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     except GpiotError as exc:
         print(f"error: {exc.line()}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("interrupted", file=sys.stderr)
-        return 130
+        return interrupt_exit_code(exc)
 
 
 def _pairs(args: argparse.Namespace) -> list[tuple[Path, Path | None]]:

@@ -1,5 +1,6 @@
 """The LangGraph StateGraph: understand -> [decompose -> specify] -> [retrieve] -> draft ->
-[lint] -> execute -> evaluate -> (verify | repair | draft | finalize).
+[lint] -> execute -> evaluate -> (verify | repair | draft | finalize); a draft or repair
+that the time limit left without a program goes to finalize.
 
 Stages switched off in the configuration (ablations, single-shot) are left out of the graph,
 not skipped inside nodes, so the recorded trajectory shows exactly what ran.
@@ -52,8 +53,10 @@ def build_graph(cfg: RunConfig) -> StateGraph:
         g.add_conditional_edges(
             "lint", lambda s: "execute" if any(not c.get("blocked") for c in s["candidates"])
             else "evaluate", ["execute", "evaluate"])
-    g.add_edge("draft", checked)
-    g.add_edge("repair", checked)
+    # A round the deadline left without a program to run ends the run with its best so far.
+    for writer in ("draft", "repair"):
+        g.add_conditional_edges(writer, lambda s: checked if s["candidates"] else "finalize",
+                                [checked, "finalize"])
     g.add_edge("execute", "evaluate")
     targets = ["verify", "repair", "draft", "finalize"]
     g.add_conditional_edges("evaluate", route, targets)

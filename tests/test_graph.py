@@ -51,7 +51,7 @@ class ScriptedModel(ChatModel):
         self.on_call = on_call
 
     def generate(self, messages, *, max_new_tokens=512, temperature=0.0, seed=None, stop=None,
-                 role=None):
+                 role=None, deadline=None):
         user, adapter_role = messages[-1]["content"], role
         redraft = "Verified helpers" in user  # the controller's draft with recipes
         role = ("rewrite" if "An earlier program" in user and not redraft

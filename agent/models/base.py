@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -37,6 +38,10 @@ class Completion:
     tokens_in: int
     tokens_out: int
     seconds: float
+    # "stop" (end of reply or a stop string), "length" (max_new_tokens) or "deadline" (the
+    # call's deadline passed: the text is what was generated until then)
+    finish_reason: str = "stop"
+    tokens_cached: int = 0  # prompt tokens whose KV state was reused, not evaluated
 
     @property
     def tokens_per_second(self) -> float:
@@ -59,12 +64,43 @@ class ChatModel(ABC):
         seed: int | None = None,
         stop: list[str] | None = None,
         role: str | None = None,
+        deadline: float | None = None,
     ) -> Completion:
         """Reply to chat messages ({"role": ..., "content": ...}) using the model's template.
 
         role: the adapter role of the call (one of ADAPTER_ROLES); with per-role adapters it
         picks the adapter, a role without one runs on the base weights.
+        deadline: a time.time() instant after which generation stops (finish_reason
+        "deadline"), so a run's time limit holds inside a long call.
         """
+
+    def generate_many(
+        self,
+        messages: list[dict],
+        temperatures: Sequence[float],
+        seeds: Sequence[int | None],
+        *,
+        max_new_tokens: int = 512,
+        stop: list[str] | None = None,
+        role: str | None = None,
+        deadline: float | None = None,
+    ) -> list[Completion]:
+        """One reply per (temperature, seed) to the same prompt (draft candidates).
+
+        Backends that can decode the replies together (one pass over the weights per step)
+        override this; the default makes the calls one after another and stops starting new
+        ones once the deadline has passed, so it may return fewer replies than asked.
+        """
+        if len(temperatures) != len(seeds):
+            raise ValueError("generate_many: one seed per temperature")
+        out: list[Completion] = []
+        for temperature, seed in zip(temperatures, seeds, strict=True):
+            if out and deadline is not None and time.time() >= deadline:
+                break
+            out.append(self.generate(messages, max_new_tokens=max_new_tokens,
+                                     temperature=temperature, seed=seed, stop=stop, role=role,
+                                     deadline=deadline))
+        return out
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends free on GC
         """Free the weights now rather than at garbage collection."""

@@ -103,8 +103,10 @@ class HFModel(ChatModel):
         seed: int | None = None,
         stop: list[str] | None = None,
         role: str | None = None,
+        deadline: float | None = None,
     ) -> Completion:
-        """Chat completion with the tokenizer's template; temperature 0 is greedy."""
+        """Chat completion with the tokenizer's template; temperature 0 is greedy; generation
+        stops at `deadline` (transformers' max_time, counted from the call's start)."""
         from transformers import GenerationConfig
 
         torch = self._torch
@@ -112,6 +114,11 @@ class HFModel(ChatModel):
         inputs = self._tok.apply_chat_template(
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         ).to(self.device)
+        n_in = inputs["input_ids"].shape[1]
+        max_time = None if deadline is None else deadline - time.time()
+        if max_time is not None and max_time <= 0:
+            return Completion("", int(n_in), 0, time.perf_counter() - start,
+                              finish_reason="deadline")
         sample = temperature > 0
         pad = self._tok.pad_token_id
         config = GenerationConfig(  # explicit, so no defaults shipped with a model apply
@@ -123,21 +130,31 @@ class HFModel(ChatModel):
             eos_token_id=self._model.generation_config.eos_token_id or self._tok.eos_token_id,
             pad_token_id=self._tok.eos_token_id if pad is None else pad,
             stop_strings=stop or None,
+            max_time=max_time,
         )
         if seed is not None:
             torch.manual_seed(seed)
         with torch.inference_mode(), self._adapter_context(role):
             out = self._model.generate(**inputs, generation_config=config, tokenizer=self._tok)
-        n_in = inputs["input_ids"].shape[1]
         new = out[0, n_in:]
         text = self._tok.decode(new, skip_special_tokens=True)
+        stopped = any(s in text for s in stop or ())
         for s in stop or ():  # match llama.cpp: cut at the first stop string, excluding it
             text = text.split(s, 1)[0]
+        eos = config.eos_token_id
+        eos_ids = set(eos) if isinstance(eos, list) else {eos}
+        if stopped or (new.shape[0] and int(new[-1]) in eos_ids):
+            finish = "stop"
+        elif new.shape[0] >= max_new_tokens:
+            finish = "length"
+        else:  # neither an end nor the token cap: max_time ended it
+            finish = "deadline" if deadline is not None else "stop"
         return Completion(
             text=text,
             tokens_in=int(n_in),
             tokens_out=int(new.shape[0]),
             seconds=time.perf_counter() - start,
+            finish_reason=finish,
         )
 
     def close(self) -> None:

@@ -1,6 +1,7 @@
 """draft (code generation): one or more complete modules from the task prompt. The first
 round's first candidate is greedy; the others, and every fresh draft the controller asks
-for, are sampled at the round's temperature.
+for, are sampled at the round's temperature. The candidates are one request to the model
+(a backend that batches decodes them together), stopped at the run's deadline.
 
 A fresh draft after a stall (with `recipes` on) is also told what failed and given the helpers
 of the cards that match the task to import from `iot_helpers` and call (the import is
@@ -90,13 +91,18 @@ def draft(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
                 f"{', '.join(c.id for c in shown) or 'none match'}")
     else:
         user = draft_prompt(state, ctx)
-    msgs = messages(user)
+    temperatures = [first_temperature if k == 0 else max(temperature, SAMPLE_TEMPERATURE)
+                    for k in range(cfg.candidates)]
+    seeds = [cfg.seed * 1000 + attempt * 10 + k for k in range(cfg.candidates)]
+    calls = ctx.chat_many("draft", messages(user), temperatures, seeds)
+    if not calls:  # a batching backend may return none once the deadline has passed
+        reason = ctx.time_up() or "the model returned no reply"
+        ctx.log(f"[draft] attempt {attempt}: {reason}, no candidate")
+        return {"candidates": [], "stop_reason": reason}
     candidates: list[Candidate] = []
     seen: set[str] = set()
     tokens_in = tokens_out = 0
-    for k in range(cfg.candidates):
-        t = first_temperature if k == 0 else max(temperature, SAMPLE_TEMPERATURE)
-        call = ctx.chat("draft", msgs, temperature=t, seed=cfg.seed * 1000 + attempt * 10 + k)
+    for k, call in enumerate(calls):
         tokens_in += call["tokens_in"]
         tokens_out += call["tokens_out"]
         cand = new_candidate(ctx, attempt, k, call, shown)

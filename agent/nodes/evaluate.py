@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from agent import feedback as fb
 from agent.checker import CaseResult
 from agent.configuration import RunConfig
-from agent.context import RunContext
+from agent.context import RunContext, time_limit_reason
 from agent.nodes import timed
 from agent.state import Candidate, State
 
@@ -25,7 +25,7 @@ def out_of_budget(state: State, cfg: RunConfig) -> str:
     if state.get("attempt", 0) >= cfg.max_attempts:
         return f"attempt budget ({cfg.max_attempts}) spent"
     if time.time() - state.get("started_at", time.time()) > cfg.time_limit_s:
-        return f"time limit ({cfg.time_limit_s:g} s) reached"
+        return time_limit_reason(cfg)
     return ""
 
 

@@ -1,5 +1,6 @@
 """finalize: write the artifacts — solution.py (the best candidate) and report.json with the
-best candidate judged on every case, hidden ones included."""
+best candidate judged on every case, hidden ones included. A run stopped by a signal writes
+them through the same function (agent.run), from its last checkpoint."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from langgraph.runtime import Runtime
 from agent.checker import atomic_write, check_solution
 from agent.context import RunContext
 from agent.nodes import timed
-from agent.state import State
+from agent.state import Candidate, State
 
 PACKAGES = ("gpiot", "numpy", "scipy", "langgraph", "llama_cpp_python", "transformers", "peft",
             "docker")
@@ -31,22 +32,45 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-@timed("finalize")
-def finalize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
-    ctx = runtime.context
-    best = state.get("best") or state.get("current")
+def best_so_far(state: State) -> Candidate | None:
+    """The program the run stands by: the best judged candidate, else the latest drafted one
+    (a run stopped before anything was judged still leaves the code it got)."""
+    drafted = state.get("candidates") or [None]
+    return state.get("best") or state.get("current") or drafted[0]
+
+
+def measured_cases(state: State, cand: Candidate) -> list[dict[str, Any]]:
+    """What the run already measured of `cand`: its visible cases, and the hidden ones when
+    verify passed it (hidden_results then belong to it)."""
+    cases = list(cand.get("results", []))
+    if cand.get("hidden_passed"):
+        cases += state.get("hidden_results", [])
+    return cases
+
+
+def write_artifacts(state: State, ctx: RunContext, reason: str, *,
+                    judge: bool = True) -> dict[str, Any]:
+    """Write solution.py (the best program so far) and report.json; return the report.
+
+    judge: run the program on every case, hidden ones included, so the verdict is measured
+    on what is on disk. A run stopped by a signal reports only what it already measured:
+    the signal asks for an exit now, and the sandbox may be mid-execution."""
+    best = best_so_far(state)
     solved = bool(state.get("solved"))
-    reason = state.get("stop_reason") or ("solved" if solved else "stopped")
     cases: list[dict[str, Any]] = []
     if best is not None:
         (ctx.run_dir / "solution.py").write_text(best["code"], encoding="utf-8")
-        final = check_solution(ctx.spec, ctx.run_dir / "solution.py", ctx.sandbox,
-                               run_id=ctx.run_id)
-        cases = [asdict(r) for r in final.cases]
-        solved = final.passed
+        if judge:
+            final = check_solution(ctx.spec, ctx.run_dir / "solution.py", ctx.sandbox,
+                                   run_id=ctx.run_id)
+            cases = [asdict(r) for r in final.cases]
+            solved = final.passed
+        else:
+            cases = measured_cases(state, best)
     report = {
         "spec": ctx.spec.id, "spec_path": str(ctx.spec.path), "solved": solved,
-        "stop_reason": reason, "run_id": ctx.run_id,
+        "stop_reason": reason, "final_check": judge and best is not None,
+        "run_id": ctx.run_id,
         "model": {"name": ctx.model.name, "sha256": ctx.model.sha256,
                   "backend": type(ctx.model).__name__},
         "config": ctx.config.to_dict(), "sandbox": ctx.sandbox.describe(),
@@ -63,7 +87,16 @@ def finalize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     atomic_write(ctx.run_dir / "report.json", json.dumps(report, indent=2, default=str) + "\n")
     n_pass = sum(c["passed"] for c in cases)
     ctx.log(f"[finalize] {'SOLVED' if solved else 'NOT SOLVED'} ({reason}); best "
-            f"{report['best_candidate']}: {n_pass}/{len(cases)} cases incl. hidden; "
+            f"{report['best_candidate']}: {n_pass}/{len(cases)} cases"
+            f"{' incl. hidden' if judge else ' measured before the stop'}; "
             f"{len(report['attempts'])} attempt(s), {report['tokens_out']} tokens out, "
             f"{report['wall_s']:.0f} s -> {Path(ctx.run_dir)}")
-    return {"solved": solved, "stop_reason": reason}
+    return report
+
+
+@timed("finalize")
+def finalize(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    solved = bool(state.get("solved"))
+    reason = state.get("stop_reason") or ("solved" if solved else "stopped")
+    report = write_artifacts(state, runtime.context, reason)
+    return {"solved": report["solved"], "stop_reason": reason}

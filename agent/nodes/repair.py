@@ -1,4 +1,6 @@
-"""repair: the failing program, what went wrong, and advice for that failure class."""
+"""repair: the failing program, what went wrong, and advice for that failure class. A round
+makes up to three model calls (greedy, a sample, a rewrite); none starts after the run's
+deadline, and a round the deadline left with nothing new to run goes to finalize."""
 
 from __future__ import annotations
 
@@ -30,7 +32,9 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     cand = new_candidate(ctx, attempt, 0, call)
     calls = [call]
     fn = ctx.spec.function.name
-    if ctx.config.controller and _wasted(cand, state, fn):
+    # The first call goes out (past the deadline a backend returns at once); each further
+    # one only while the run's deadline has not passed.
+    if ctx.config.controller and _wasted(cand, state, fn) and not ctx.time_up():
         # Greedy decoding handed back the failing program unchanged (or only prose, "the
         # program is correct"): running it again would waste the attempt, so sample the same
         # prompt once (on IoTBench this is what fixed the 1.5B's near-misses, e.g.
@@ -40,7 +44,7 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
         calls.append(ctx.chat("repair", messages(user), temperature=UNCHANGED_TEMPERATURE,
                               seed=seed + 1))
         cand = new_candidate(ctx, attempt, 1, calls[-1])
-    if ctx.config.controller and _wasted(cand, state, fn):
+    if ctx.config.controller and _wasted(cand, state, fn) and not ctx.time_up():
         # The sample copied it too (the 0.5B did in most repair rounds): ask for a new
         # program from the task prompt, told what went wrong but not shown the code it
         # would copy. Rewriting at once, before sampling, lost the 1.5B two of its four easy
@@ -54,6 +58,13 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     call = calls[-1]
     tokens_in = sum(c["tokens_in"] for c in calls)
     tokens_out = sum(c["tokens_out"] for c in calls)
+    if (reason := ctx.time_up()) and _wasted(cand, state, fn):
+        # The deadline ended the round with nothing new to run: the run ends with its best.
+        for c in calls:
+            ctx.record({**c, "outcome": f"{reason}: nothing new to run"})
+        ctx.log(f"[repair] attempt {attempt}: {reason}, nothing new to run")
+        return {"candidates": [], "stop_reason": reason, "tokens_in": tokens_in,
+                "tokens_out": tokens_out}
     ctx.log(f"[repair] attempt {attempt}: fixing {failure}, {call['tokens_out']} tokens")
     return {"attempt": attempt, "candidates": [cand], "tokens_in": tokens_in,
             "tokens_out": tokens_out}
