@@ -1,7 +1,9 @@
 """`python -m agent bench [DIR]`: run the agent over every task spec below DIR and measure it.
 
 One task attempt is one `start_run` (agent/run.py), with the model and the sandbox loaded
-once per worker, not per task. Each finished attempt is appended to OUT/results.jsonl as one
+once per worker, not per task; the workers are processes on this machine (`--executor local`)
+or Ray actors on a Ray cluster (`--executor ray`), and either way the records come back to this
+process, which appends them. Each finished attempt is appended to OUT/results.jsonl as one
 line (written, flushed and fsync'ed under a lock), so a killed bench loses nothing finished
 and a re-run into the same OUT does only what is missing. OUT/bench.json pins the
 configuration: resuming with a different one is refused, because the figures would mix.
@@ -241,31 +243,61 @@ def default_loader(cfg: BenchConfig) -> Any:
 Job = tuple[Task, int]
 
 
+class Worker:
+    """One worker's model and sandbox, loaded once for all the jobs it is given. The local
+    executor and each Ray actor are this class, so a job runs the same way on both. Loading is
+    `start`, not `__init__`: Ray reports a failed constructor only as text, a failed method
+    call with the exception itself (its exit code and line)."""
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.sandbox: Any = None
+
+    def start(self, cfg: BenchConfig, out: Path, load: Callable[[BenchConfig], Any]) -> None:
+        from sandboxes import open_sandbox
+
+        self.cfg, self.out = cfg, out
+        model = load(cfg)
+        self.model = SampledModel(model, cfg.temperature) if cfg.temperature > 0 else model
+        self.sandbox = open_sandbox(cfg.sandbox)
+
+    def run(self, job: Job) -> dict[str, Any]:
+        """One attempt; its results.jsonl record (the caller appends it)."""
+        task, sample = job
+        return run_attempt(task, sample, self.cfg, self.out, self.model, self.sandbox)
+
+    def close(self) -> None:
+        try:
+            if self.sandbox is not None:
+                self.sandbox.close()
+        finally:
+            if self.model is not None:
+                self.model.close()
+
+
 def work(cfg: BenchConfig, out: Path, jobs: Iterable[Job], load: Callable[[BenchConfig], Any],
          on_done: Callable[[dict[str, Any]], None]) -> None:
-    """A worker: load the model and open the sandbox once, then run the jobs it is given."""
-    from sandboxes import open_sandbox
-
-    model = load(cfg)
-    if cfg.temperature > 0:
-        model = SampledModel(model, cfg.temperature)
-    sandbox = None
+    """A local worker: run the jobs it is given, appending each record as it finishes."""
+    worker = Worker()
     try:
-        sandbox = open_sandbox(cfg.sandbox)
-        for task, sample in jobs:
-            rec = run_attempt(task, sample, cfg, out, model, sandbox)
+        worker.start(cfg, out, load)
+        for job in jobs:
+            rec = worker.run(job)
             append_result(out / "results.jsonl", rec)
             on_done(rec)
     finally:
-        if sandbox is not None:
-            sandbox.close()
-        model.close()
+        worker.close()
 
 
 class _WorkerFailed(GpiotError):
     def __init__(self, code: int, line: str) -> None:
         super().__init__(line)
         self.exit_code = code
+
+
+def _workers_died(left: int) -> InfraError:
+    return InfraError(f"bench: the workers died with {left} attempt(s) to go (their errors are "
+                      "above); fix that and run the same command again to finish")
 
 
 def _worker_main(cfg: BenchConfig, out: Path, todo: Any, done: Any,
@@ -309,9 +341,7 @@ def run_pool(cfg: BenchConfig, out: Path, todo: list[Job], n: int,
                 msg = done_q.get(timeout=1.0)
             except queue.Empty:
                 if not any(p.is_alive() for p in procs):
-                    raise InfraError(f"bench: the workers died with {left} attempt(s) to go "
-                                     "(their errors are above); fix that and run the same "
-                                     "command again to finish") from None
+                    raise _workers_died(left) from None
                 continue
             if msg[0] == "fatal":
                 for p in procs:  # the others would go on with the queue for nothing
@@ -325,6 +355,108 @@ def run_pool(cfg: BenchConfig, out: Path, todo: list[Job], n: int,
             if p.is_alive():
                 p.terminate()
                 p.join()
+
+
+# -- the Ray executor: the same workers as actors, on one machine or a cluster -------------------
+
+RAY_PIN = "ray==2.60.0"  # pyproject's `ray` extra
+
+
+def _reachable(address: str) -> None:
+    """One line (exit 3) when nothing listens at HOST:PORT: Ray itself retries for minutes
+    and fills stderr with C++ warnings before it gives up on a wrong address."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise BadInputError(f"bench: --ray-address {address!r}: expected HOST:PORT, the "
+                            "address `ray start --head` prints (port 6379 by default)")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        raise InfraError(f"bench: no Ray cluster answers at {address} "
+                         f"({exc.strerror or exc}); start one there with `ray start --head`, "
+                         "or leave out --ray-address for a Ray on this machine") from None
+
+
+def connect_ray(address: str | None) -> tuple[Any, bool]:
+    """The ray module, connected to the cluster at address (or $RAY_ADDRESS, as Ray reads it),
+    or to a Ray started on this machine; and whether this call started it (then the caller
+    shuts it down). A Ray already initialised in this process is used as it is."""
+    try:
+        import ray
+    except ImportError:
+        raise InfraError(f"bench: --executor ray needs Ray: python3 -m pip install "
+                         f"'{RAY_PIN}' (the gpiot[ray] extra)") from None
+    if ray.is_initialized():
+        return ray, False
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    if address not in (None, "auto", "local"):
+        _reachable(address)
+    try:
+        ray.init(address=address)
+    except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
+        raise InfraError(f"bench: cannot use the Ray cluster at {address or 'this machine'}: "
+                         f"{type(exc).__name__}: {exc}".splitlines()[0]) from None
+    return ray, True
+
+
+def run_ray(ray: Any, cfg: BenchConfig, out: Path, todo: list[Job], n: int,
+            load: Callable[[BenchConfig], Any],
+            on_done: Callable[[dict[str, Any]], None]) -> None:
+    """N Worker actors (one CPU each: `ray start --num-cpus K` caps the models on a node), one
+    job in flight per actor; each record comes back here and is appended as it arrives, so
+    results.jsonl and resuming are the local executor's. Failures end the bench as in
+    run_pool: a GpiotError with its own exit code and line, a dead worker is dropped and the
+    bench ends when none is left."""
+    actors: list[Any] = []
+    live: list[Any] = []  # started and not failed
+    pending: dict[Any, Any] = {}  # ref of a start or run call -> its actor
+    try:
+        actor_cls = ray.remote(num_cpus=1)(Worker)
+        jobs = iter(todo)
+        for _ in range(n):
+            actors.append(actor_cls.remote())
+            pending[actors[-1].start.remote(cfg, out.resolve(), load)] = actors[-1]
+        left = len(todo)
+        while left:
+            if not pending:
+                raise _workers_died(left)
+            [ref], _ = ray.wait(list(pending), num_returns=1)
+            actor = pending.pop(ref)
+            try:
+                rec = ray.get(ref)
+            except ray.exceptions.RayTaskError as exc:
+                if isinstance(exc.cause, GpiotError):
+                    raise _WorkerFailed(exc.cause.exit_code, exc.cause.line()) from None
+                print(f"[bench] a Ray worker failed: {type(exc.cause).__name__}: {exc.cause}",
+                      file=sys.stderr, flush=True)
+                ray.kill(actor)
+                live[:] = [a for a in live if a != actor]
+                continue
+            except ray.exceptions.RayActorError as exc:  # its process or its node died
+                print(f"[bench] a Ray worker died: {str(exc).splitlines()[0]}",
+                      file=sys.stderr, flush=True)
+                live[:] = [a for a in live if a != actor]
+                continue
+            if rec is None:  # start returned: the model is loaded
+                live.append(actor)
+            else:
+                append_result(out / "results.jsonl", rec)
+                on_done(rec)
+                left -= 1
+            job = next(jobs, None)
+            if job is not None:
+                pending[actor.run.remote(job)] = actor
+    finally:
+        busy = set(pending.values())
+        try:  # the idle ones close their sandbox and model, as a local worker does
+            ray.get([a.close.remote() for a in live if a not in busy], timeout=60)
+        finally:
+            # Ray cannot interrupt a running method: a busy one (after a Ctrl-C or a failure)
+            # is killed with its attempt, and its container goes at the node's next gpiot start
+            for actor in actors:
+                ray.kill(actor)
 
 
 # -- progress --------------------------------------------------------------------------------
@@ -370,8 +502,12 @@ class Progress:
 # -- the command -----------------------------------------------------------------------------
 
 def run_bench(cfg: BenchConfig, out: Path, *, jobs: int = 1,
-              load: Callable[[BenchConfig], Any] = default_loader) -> int:
-    """Run every missing (task, sample) of the bench in OUT, then write the reports."""
+              load: Callable[[BenchConfig], Any] = default_loader, executor: str = "local",
+              ray_address: str | None = None) -> int:
+    """Run every missing (task, sample) of the bench in OUT, then write the reports.
+
+    executor "local": `jobs` worker processes here; "ray": `jobs` Ray actors (run_ray).
+    """
     from agent import report
 
     tasks = discover(Path(cfg.tasks_dir), cfg.tasks)
@@ -380,12 +516,16 @@ def run_bench(cfg: BenchConfig, out: Path, *, jobs: int = 1,
     finished = {(r["task"], r["sample"]) for r in load_results(out) if not r["error"]}
     want = [(t, k) for t in tasks for k in range(cfg.samples)]
     todo = [(t, k) for t, k in want if (t.id, k) not in finished]
+    # Ray first: a wrong address is one line before anything else is printed or loaded
+    ray, own_ray = connect_ray(ray_address) if todo and executor == "ray" else (None, False)
     progress = Progress(len(want), len(want) - len(todo), jobs)
     print(f"[bench] {len(tasks)} task(s) x {cfg.samples} sample(s), {cfg.mode}, model "
-          f"{cfg.model}, {jobs} worker(s) -> {out}", file=sys.stderr, flush=True)
+          f"{cfg.model}, {jobs} {executor} worker(s) -> {out}", file=sys.stderr, flush=True)
     code = EXIT_OK
     try:
-        if todo and jobs == 1:
+        if ray is not None:
+            run_ray(ray, cfg, out, todo, min(jobs, len(todo)), load, progress)
+        elif todo and jobs == 1:
             work(cfg, out, todo, load, progress)
         elif todo:
             run_pool(cfg, out, todo, min(jobs, len(todo)), load, progress)
@@ -393,6 +533,9 @@ def run_bench(cfg: BenchConfig, out: Path, *, jobs: int = 1,
         print(f"\n[bench] interrupted; finished attempts are kept in {out / 'results.jsonl'}; "
               "run the same command again to finish", file=sys.stderr)
         code = EXIT_INTERRUPTED
+    finally:
+        if own_ray:
+            ray.shutdown()
     summary = report.write_reports(out)
     print(report.text_summary(summary))
     return code
@@ -409,7 +552,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_adapter_argument(b)
     b.add_argument("--mode", choices=MODES, default="agent")
     b.add_argument("--jobs", type=int, default=1,
-                   help="worker processes, each loading its own model (1 on a small CPU)")
+                   help="workers, each loading its own model (1 on a small CPU): processes "
+                        "here, or Ray actors with --executor ray")
+    b.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="local: worker processes on this machine; ray: Ray actors, on a Ray "
+                        "started here or the cluster at --ray-address")
+    b.add_argument("--ray-address", metavar="HOST:PORT", default=None,
+                   help="a running Ray cluster (`ray start --head`; default $RAY_ADDRESS, "
+                        "else a Ray started on this machine for the bench)")
     b.add_argument("--samples", type=int, default=1,
                    help="independent runs per task (seeds seed..seed+K-1) for pass@k")
     b.add_argument("--temperature", type=float, default=None,
@@ -457,8 +607,11 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
 def cmd_bench(args: argparse.Namespace,
               load: Callable[[BenchConfig], Any] = default_loader) -> int:
     cfg = config_from_args(args)
+    if args.ray_address and args.executor != "ray":
+        raise BadInputError("bench: --ray-address needs --executor ray")
     out = args.out or Path("runs/bench") / f"{Path(cfg.model).name}-{cfg.mode}"
-    return run_bench(cfg, out, jobs=args.jobs, load=load)
+    return run_bench(cfg, out, jobs=args.jobs, load=load, executor=args.executor,
+                     ray_address=args.ray_address)
 
 
 def _pinned(out: Path, command: str) -> dict[str, Any]:

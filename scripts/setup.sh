@@ -2,9 +2,9 @@
 # One-shot set-up of a fresh Debian machine for gpiot (run as root; idempotent, so the
 # README's commands and CI can always call it first):
 #   Docker engine + debootstrap + bubblewrap from apt, dockerd started if none answers, gpiot
-#   and its Python dependencies from pip, the sandbox image built (and its root filesystem
-#   exported for the bwrap backend), the IoTBench traces that cannot be committed (GPL)
-#   fetched, the local models pulled.
+#   and its Python dependencies from pip (Ray too, for `bench --executor ray`), the sandbox
+#   image built (and its root filesystem exported for the bwrap backend), the IoTBench traces
+#   that cannot be committed (GPL) fetched, the local models pulled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +27,7 @@ fi
 
 PY=${PYTHON:-python3}
 log "installing gpiot and its dependencies (the first time, llama-cpp-python compiles: ~5 min)"
-"$PY" -m pip install -q -e ".[hf,dev]"
+"$PY" -m pip install -q -e ".[hf,dev,ray]"
 
 "$PY" -m agent sandbox build --bwrap
 "$PY" -m iotbench.fetch
