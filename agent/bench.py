@@ -237,7 +237,8 @@ def run_attempt(task: Task, sample: int, cfg: BenchConfig, out: Path, model: Any
 def default_loader(cfg: BenchConfig) -> Any:
     from agent.models import load_model
 
-    return load_model(cfg.model, backend=cfg.backend, adapter=cfg.adapter)
+    return load_model(cfg.model, backend=cfg.backend, adapter=cfg.adapter,
+                      **cfg.run_config(0).model_options())
 
 
 Job = tuple[Task, int]

@@ -44,12 +44,25 @@ class RunConfig:
     knowledge_code: bool = False  # show the cards' code in draft prompts (repair: never)
     plan_tokens: int = 200  # decompose/specify replies: a plan, not an essay
     sandbox: str = DEFAULT_BACKEND  # the warm fork-server; "docker-cold" for a container per case
+    # llama.cpp decoding (agent/models/llamacpp_engine.py; the hf backend ignores them): reuse
+    # the KV state of a prompt prefix already read, decode a round's candidates as parallel
+    # sequences, and draft a greedy repair's tokens from its prompt. Greedy text is the same
+    # with the cache on or off; parallel candidates and lookup are repeatable but can differ
+    # from one-at-a-time decoding (llama.cpp gives a row other logits in another batch shape).
+    prefix_cache: bool = True
+    parallel: bool = True
+    lookup: bool = True
 
     def __post_init__(self) -> None:
         if self.mode == "single-shot":
             self.decompose = self.specify = self.retrieve = self.lint = False
             self.controller = self.recipes = False
             self.max_attempts, self.candidates = 1, 1
+
+    def model_options(self) -> dict[str, bool]:
+        """The decoding switches as load_model takes them."""
+        return {"prefix_cache": self.prefix_cache, "parallel": self.parallel,
+                "lookup": self.lookup}
 
     @property
     def recursion_limit(self) -> int:
@@ -74,6 +87,9 @@ STAGES: dict[str, str] = {
     "lint": "static checks before running",
     "controller": "fresh hotter draft after two rounds without a new best score",
     "recipes": "that fresh draft gets what failed and the matching cards' helpers to call",
+    "prefix_cache": "llama.cpp: reuse the KV state of a prompt prefix already read",
+    "parallel": "llama.cpp: decode a round's candidates together in one batch",
+    "lookup": "llama.cpp: prompt-lookup drafts for greedy repairs (fewer passes)",
 }
 
 

@@ -183,7 +183,8 @@ def _drive(run_dir: Path, meta: dict, inputs: dict | None, *, model: Any, sandbo
             sandbox = sandbox or open_sandbox(cfg.sandbox)
             if model is None:
                 log(f"[model] loading {cfg.model} ({cfg.backend})")
-                model = load_model(cfg.model, backend=cfg.backend, adapter=cfg.adapter)
+                model = load_model(cfg.model, backend=cfg.backend, adapter=cfg.adapter,
+                                   **cfg.model_options())
             conn = sqlite3.connect(run_dir / "checkpoint.sqlite", check_same_thread=False)
             try:
                 app = build_graph(cfg).compile(checkpointer=SqliteSaver(conn))

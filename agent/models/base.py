@@ -27,6 +27,7 @@ ADAPTER_ROLES: tuple[str, ...] = ("decompose", "code", "repair")
 CALL_ROLE: dict[str, str] = {"decompose": "decompose", "specify": "decompose", "draft": "code",
                              "rewrite": "code", "repair": "repair"}
 ALL_ROLES = "*"  # the key of an adapter that serves every call
+LLAMA_OPTIONS = ("prefix_cache", "parallel", "lookup")  # load_model options hf ignores
 Adapter = str | os.PathLike[str] | Mapping[str, str | os.PathLike[str]]
 
 
@@ -199,4 +200,6 @@ def load_model(
         return LlamaCppModel(path, name=name, sha256=sha, adapters=adapters, **options)
     from agent.models.hf import HFModel
 
+    for llama_only in LLAMA_OPTIONS:  # decoding switches of the llama.cpp engine
+        options.pop(llama_only, None)
     return HFModel(path, name=name, sha256=sha, adapters=adapters, **options)

@@ -9,13 +9,14 @@ from __future__ import annotations
 import ctypes
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from agent.errors import BadInputError, InfraError
 from agent.models.base import ChatModel, Completion, adapter_for
+from agent.models.llamacpp_engine import Decoder, DecodeStats
 
 INSTALL_HINT = "pip install llama-cpp-python==0.3.36  (builds from source, about 5 min on 2 cores)"
 
@@ -55,26 +56,62 @@ def use_extra_buffers() -> bool:
 
 
 @contextmanager
-def _model_params(extra_buffers: bool):  # noqa: ANN202
-    """llama-cpp-python does not expose use_extra_bufts: set it on the defaults it asks for."""
+def _default_params(extra_buffers: bool, n_seq: int):  # noqa: ANN202
+    """llama-cpp-python exposes neither use_extra_bufts nor the context's sequence count:
+    set them on the defaults it asks for. The KV cache is unified (one buffer all sequences
+    share), so K replies to one prompt share its cells instead of copying them."""
     import llama_cpp.llama_cpp as low
 
-    original = low.llama_model_default_params
+    model_defaults = low.llama_model_default_params
+    context_defaults = low.llama_context_default_params
 
-    def defaults():  # noqa: ANN202
-        params = original()
+    def model():  # noqa: ANN202
+        params = model_defaults()
         params.use_extra_bufts = extra_buffers
         return params
 
-    low.llama_model_default_params = defaults
+    def context():  # noqa: ANN202
+        params = context_defaults()
+        params.n_seq_max = n_seq
+        params.kv_unified = True
+        return params
+
+    low.llama_model_default_params = model
+    low.llama_context_default_params = context
     try:
         yield
     finally:
-        low.llama_model_default_params = original
+        low.llama_model_default_params = model_defaults
+        low.llama_context_default_params = context_defaults
+
+
+def chat_formatter(llm: Any) -> Any:
+    """The formatter llama-cpp-python's chat completion applies: the GGUF's own template, or
+    the named format it guessed from it."""
+    from llama_cpp import llama_chat_format as fmt
+
+    if llm.chat_format == "chat_template.default":
+        eos, bos = llm.token_eos(), llm.token_bos()
+        return fmt.Jinja2ChatFormatter(
+            template=llm.metadata["tokenizer.chat_template"],
+            eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
+            bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
+            stop_token_ids=[eos])
+    named = getattr(fmt, "format_" + str(llm.chat_format).replace("-", "_"), None)
+    if named is None:
+        raise InfraError(f"{llm.model_path}: chat format {llm.chat_format!r} has no formatter "
+                         "gpiot can apply; use a GGUF that carries its chat template")
+    return named
 
 
 class LlamaCppModel(ChatModel):
-    """A GGUF model loaded in llama.cpp; every call starts from an empty KV cache (repeatable)."""
+    """A GGUF model loaded in llama.cpp, decoded by agent.models.llamacpp_engine.
+
+    prefix_cache: reuse the KV state of the previous prompt's whole chunks (greedy text is
+    byte-identical with and without it). parallel: decode generate_many's replies as
+    parallel sequences of one batch. lookup: prompt-lookup drafts for single greedy replies
+    (the same text, fewer passes when the reply copies its prompt).
+    """
 
     def __init__(
         self,
@@ -87,16 +124,22 @@ class LlamaCppModel(ChatModel):
         n_threads: int | None = None,
         n_gpu_layers: int | None = None,
         seed: int = 0,
+        prefix_cache: bool = True,
+        parallel: bool = True,
+        lookup: bool = True,
+        n_seq: int = 4,
     ) -> None:
         llama_cpp = import_llama_cpp()
         self.path = Path(path)
         self.name = name or self.path.name
         self.sha256 = sha256
+        self.seed, self.parallel, self.lookup, self.n_seq = seed, parallel, lookup, n_seq
+        self.last_stats: DecodeStats | None = None
         if n_gpu_layers is None:  # offload everything when this build can, else stay on CPU
             n_gpu_layers = -1 if llama_cpp.llama_supports_gpu_offload() else 0
         self.extra_buffers = use_extra_buffers()
         try:
-            with _model_params(self.extra_buffers):
+            with _default_params(self.extra_buffers, n_seq):
                 self._llm = llama_cpp.Llama(
                     model_path=str(self.path),
                     n_ctx=n_ctx,
@@ -113,6 +156,8 @@ class LlamaCppModel(ChatModel):
         self._adapters = {role: self._load_adapter(llama_cpp, path)
                           for role, path in (adapters or {}).items()}
         self._active: str | None = None  # no adapter on the context after loading
+        self._formatter = chat_formatter(self._llm)
+        self._engine = Decoder(self._llm, n_seq=n_seq, prefix_cache=prefix_cache)
 
     def _load_adapter(self, llama_cpp: Any, path: Path) -> Any:
         """One GGUF LoRA, held beside the base weights (freed with the model) and switched on
@@ -142,6 +187,16 @@ class LlamaCppModel(ChatModel):
             raise InfraError(f"llama.cpp could not switch to the {key or 'base'} adapter")
         self._active = key
 
+    def _prompt_tokens(self, messages: list[dict]) -> list[int]:
+        """The chat template stored in the GGUF applied to the messages, tokenized the way
+        llama-cpp-python's chat completion does (special tokens parsed, no extra BOS)."""
+        result = self._formatter(messages=messages)
+        return self._llm.tokenize(result.prompt.encode("utf-8"),
+                                  add_bos=not result.added_special, special=True)
+
+    def _text(self, tokens: list[int]) -> str:
+        return self._llm.detokenize(tokens).decode("utf-8", errors="ignore")
+
     def generate(
         self,
         messages: list[dict],
@@ -151,32 +206,74 @@ class LlamaCppModel(ChatModel):
         seed: int | None = None,
         stop: list[str] | None = None,
         role: str | None = None,
+        deadline: float | None = None,
     ) -> Completion:
-        """Chat completion; temperature 0 selects llama.cpp's greedy sampler."""
+        """Chat completion; temperature 0 is greedy (with prompt lookup when switched on)."""
+        return self._decode(messages, [temperature], [seed], max_new_tokens=max_new_tokens,
+                            stop=stop, role=role, deadline=deadline)[0]
+
+    def generate_many(
+        self,
+        messages: list[dict],
+        temperatures: Sequence[float],
+        seeds: Sequence[int | None],
+        *,
+        max_new_tokens: int = 512,
+        stop: list[str] | None = None,
+        role: str | None = None,
+        deadline: float | None = None,
+    ) -> list[Completion]:
+        """K replies to one prompt, decoded together as parallel sequences (one pass over
+        the weights per step serves all of them) when `parallel` is on, else one by one;
+        no new group starts once the deadline has passed. last_stats sums the groups."""
+        if len(temperatures) != len(seeds):
+            raise ValueError("generate_many: one seed per temperature")
+        group = self.n_seq if self.parallel else 1
+        out: list[Completion] = []
+        total = DecodeStats()
+        for lo in range(0, len(temperatures), group):
+            if out and deadline is not None and time.time() >= deadline:
+                break
+            out += self._decode(messages, temperatures[lo:lo + group], seeds[lo:lo + group],
+                                max_new_tokens=max_new_tokens, stop=stop, role=role,
+                                deadline=deadline)
+            total.add(self.last_stats)
+        self.last_stats = total
+        return out
+
+    def _decode(self, messages: list[dict], temperatures: Sequence[float],
+                seeds: Sequence[int | None], *, max_new_tokens: int, stop: list[str] | None,
+                role: str | None, deadline: float | None) -> list[Completion]:
         start = time.perf_counter()
         self._use(role)
-        # Forget the previous call's KV cache: reusing a shared prefix evaluates the prompt
-        # in other batch shapes, and greedy output then differed between identical calls
-        # (seen with the 1.5B). Repeatable runs (--seed) are worth the prompt re-evaluation.
-        self._llm.reset()
-        out = self._llm.create_chat_completion(
-            messages=messages,
-            max_tokens=max_new_tokens,
-            temperature=max(temperature, 0.0),
-            repeat_penalty=1.0,  # plain sampling, the same as the hf backend
-            seed=seed,
-            stop=stop or None,
-        )
+        tokens = self._prompt_tokens(messages)
+        if len(tokens) + max_new_tokens > self._llm.n_ctx():
+            raise BadInputError(f"prompt of {len(tokens)} tokens plus {max_new_tokens} new "
+                                f"ones exceed the context ({self._llm.n_ctx()} tokens)")
+        stops = [s for s in stop or [] if s]
+        stop_text = (lambda toks: any(s in self._text(toks) for s in stops)) if stops else None
+        replies, stats = self._engine.generate(
+            tokens, [max(t, 0.0) for t in temperatures],
+            [self.seed if s is None else s for s in seeds], max_new_tokens=max_new_tokens,
+            key=self._active, deadline=deadline,
+            lookup=self.lookup and role == "repair" and len(temperatures) == 1,
+            stop_text=stop_text)
+        self.last_stats = stats
         seconds = time.perf_counter() - start
-        usage = out["usage"]
-        return Completion(
-            text=out["choices"][0]["message"]["content"] or "",
-            tokens_in=usage["prompt_tokens"],
-            tokens_out=usage["completion_tokens"],
-            seconds=seconds,
-        )
+        out = []
+        for r in replies:
+            text = self._text(r.tokens)
+            for s in stops:  # the stop string itself is not part of the reply
+                text = text.split(s, 1)[0]
+            out.append(Completion(text=text, tokens_in=len(tokens), tokens_out=len(r.tokens),
+                                  seconds=seconds, finish_reason=r.finish_reason,
+                                  tokens_cached=stats.cached_tokens))
+        return out
 
     def close(self) -> None:
+        engine, self._engine = getattr(self, "_engine", None), None
+        if engine is not None:
+            engine.close()
         llm, self._llm = getattr(self, "_llm", None), None
         if llm is not None:
             llm.close()
