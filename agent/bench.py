@@ -453,6 +453,8 @@ def run_ray(ray: Any, cfg: BenchConfig, out: Path, todo: list[Job], n: int,
         busy = set(pending.values())
         try:  # the idle ones close their sandbox and model, as a local worker does
             ray.get([a.close.remote() for a in live if a not in busy], timeout=60)
+        except Exception as exc:  # noqa: BLE001 - never hide the error that ended the bench
+            print(f"[bench] closing the Ray workers failed: {exc}", file=sys.stderr)
         finally:
             # Ray cannot interrupt a running method: a busy one (after a Ctrl-C or a failure)
             # is killed with its attempt, and its container goes at the node's next gpiot start

@@ -51,7 +51,7 @@ class RunConfig:
     # from one-at-a-time decoding (llama.cpp gives a row other logits in another batch shape).
     prefix_cache: bool = True
     parallel: bool = True
-    lookup: bool = True
+    lookup: bool = False  # measured no faster on the 1.5B on 2 cores (BENCHMARKS.md)
 
     def __post_init__(self) -> None:
         if self.mode == "single-shot":

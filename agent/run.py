@@ -149,7 +149,8 @@ class StopSignals:
 
     def _raise(self, signum: int, frame: Any) -> None:
         if self.deferring:
-            self.pending = signum
+            if self.pending is None:
+                self.pending = signum
             return
         raise Interrupted(signum)
 

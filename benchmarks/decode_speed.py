@@ -7,10 +7,11 @@ repair prompt holding that task's realistic wrong program (examples/wrong/ or no
 
 For each task it measures:
 - a round's calls (draft with K candidates, a greedy repair, the sampled repair of the same
-  prompt, a rewrite from the draft prompt) with every switch off ("plain": today's
-  behaviour, each call re-reads its prompt) and on;
+  prompt, a rewrite from the draft prompt) with the switches off ("plain": the previous
+  behaviour, each call re-reads its prompt, candidates one by one) and at the defaults
+  (prefix cache and parallel candidates on);
 - the draft's wall time with K = 1, 2, 4 candidates decoded together, against K = 1;
-- the greedy repair with and without prompt lookup (same text required).
+- the greedy repair with and without prompt lookup (whether the text is the same, too).
 
     python benchmarks/decode_speed.py [--model qwen2.5-coder-1.5b] [--tasks examples]
         [--max-new-tokens 384] [--json out.json]
@@ -62,8 +63,9 @@ def task_prompts(spec_path: Path) -> tuple[list[dict], list[dict], list[dict]]:
 
 
 def switch(model: Any, on: bool) -> None:
-    model._engine.prefix_cache = on
-    model.parallel = model.lookup = on
+    """on: the defaults (prefix cache, parallel candidates); lookup is measured apart."""
+    model._engine.prefix_cache = model.parallel = on
+    model.lookup = False
     model._engine._canonical = []  # every variant starts cold
 
 
@@ -145,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             lk[on] = call(model, "repair", p[1], [0.0], [10], n)
             rows.append({"task": task, "bench": "lookup", "variant": "on" if on else "off",
                          **lk[on]})
-        model.lookup = True
+        model.lookup = False
         plain_s = sum(r["wall_s"] for r in rounds[False])
         on_s = sum(r["wall_s"] for r in rounds[True])
         print(f"{task:24} rounds plain {plain_s:6.1f} s on {on_s:6.1f} s ({on_s / plain_s:.2f}x)"

@@ -69,7 +69,7 @@ def _load(**options):
 
 @pytest.fixture(scope="module")
 def cached():
-    with _load() as model:
+    with _load(lookup=True) as model:
         yield model
 
 

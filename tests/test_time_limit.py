@@ -207,3 +207,20 @@ def test_the_exit_code_names_the_signal(monkeypatch: pytest.MonkeyPatch, tmp_pat
 
     monkeypatch.setattr("agent.run.resume_run", stopped)
     assert cli_main(["run", "--resume", str(tmp_path)]) == code
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize("draft_s", [30.0, 0.5], ids=["cut-by-the-deadline", "in-time"])
+def test_a_draft_cut_before_its_function_is_no_candidate(tmp_path, sandbox, draft_s) -> None:
+    """A reply the deadline cut before it defined the function is not run: the round ends
+    in finalize with the time limit as the reason (the twin: a draft in time is run)."""
+    model = SlowModel({"code": [fenced(ROLL)], "repair": [fenced(CORRECT)]},
+                      {"code": draft_s, "repair": 30.0})
+    run_dir = tmp_path / "run"
+    start_run(SPEC, RunConfig(time_limit_s=5.0, candidates=1), run_dir, model=model,
+              sandbox=sandbox, log=lambda s: None)
+    report = _report(run_dir)
+    assert report["stop_reason"] == "time limit (5 s) reached"
+    ran = "execute" in report["node_seconds"]
+    assert ran == (draft_s < 5.0)
+    assert (report["best_candidate"] is None) == (draft_s > 5.0)

@@ -109,8 +109,8 @@ class LlamaCppModel(ChatModel):
 
     prefix_cache: reuse the KV state of the previous prompt's whole chunks (greedy text is
     byte-identical with and without it). parallel: decode generate_many's replies as
-    parallel sequences of one batch. lookup: prompt-lookup drafts for single greedy replies
-    (the same text, fewer passes when the reply copies its prompt).
+    parallel sequences of one batch. lookup: prompt-lookup drafts for greedy repair calls
+    (fewer passes when the reply copies its prompt; repeatable, not byte-identical).
     """
 
     def __init__(
@@ -126,7 +126,7 @@ class LlamaCppModel(ChatModel):
         seed: int = 0,
         prefix_cache: bool = True,
         parallel: bool = True,
-        lookup: bool = True,
+        lookup: bool = False,
         n_seq: int = 4,
     ) -> None:
         llama_cpp = import_llama_cpp()
@@ -144,6 +144,9 @@ class LlamaCppModel(ChatModel):
                     model_path=str(self.path),
                     n_ctx=n_ctx,
                     n_threads=n_threads or cpu_count(),
+                    # batches (prompts, parallel candidates, lookup) use this count: without
+                    # it llama-cpp-python takes every core of the machine, not ours
+                    n_threads_batch=n_threads or cpu_count(),
                     n_gpu_layers=n_gpu_layers,
                     seed=seed,
                     verbose=False,
@@ -208,7 +211,8 @@ class LlamaCppModel(ChatModel):
         role: str | None = None,
         deadline: float | None = None,
     ) -> Completion:
-        """Chat completion; temperature 0 is greedy (with prompt lookup when switched on)."""
+        """Chat completion; temperature 0 is greedy (a greedy repair uses prompt lookup when
+        switched on)."""
         return self._decode(messages, [temperature], [seed], max_new_tokens=max_new_tokens,
                             stop=stop, role=role, deadline=deadline)[0]
 
@@ -247,14 +251,20 @@ class LlamaCppModel(ChatModel):
         start = time.perf_counter()
         self._use(role)
         tokens = self._prompt_tokens(messages)
-        if len(tokens) + max_new_tokens > self._llm.n_ctx():
-            raise BadInputError(f"prompt of {len(tokens)} tokens plus {max_new_tokens} new "
-                                f"ones exceed the context ({self._llm.n_ctx()} tokens)")
+        # the K sequences share the prompt's cells; each needs its own for the reply, so the
+        # reply is shortened to fit (as llama-cpp-python's completion does) rather than fail
+        room = (self._llm.n_ctx() - len(tokens)) // len(temperatures)
+        if room < 1:
+            raise BadInputError(f"a prompt of {len(tokens)} tokens does not fit the model's "
+                                f"context ({self._llm.n_ctx()} tokens)")
         stops = [s for s in stop or [] if s]
-        stop_text = (lambda toks: any(s in self._text(toks) for s in stops)) if stops else None
+        tail = 2 + max((len(s) for s in stops), default=0)  # tokens: at least a char each
+        stop_text = (lambda toks: any(s in self._text(toks[-tail:]) for s in stops)) \
+            if stops else None
         replies, stats = self._engine.generate(
             tokens, [max(t, 0.0) for t in temperatures],
-            [self.seed if s is None else s for s in seeds], max_new_tokens=max_new_tokens,
+            [self.seed + i if s is None else s for i, s in enumerate(seeds)],
+            max_new_tokens=min(max_new_tokens, room),
             key=self._active, deadline=deadline,
             lookup=self.lookup and role == "repair" and len(temperatures) == 1,
             stop_text=stop_text)

@@ -3,9 +3,9 @@ replies to one prompt decoded as parallel sequences in one batch, prompt-lookup 
 greedy replies that copy their prompt, and a deadline that stops generation.
 
 Why a loop of our own rather than Llama.create_chat_completion: that call re-reads the whole
-prompt each time (its own prefix reuse starts the suffix wherever the match ends, which
-evaluates positions in other batch shapes, and greedy text then changed), decodes one
-sequence at a time and cannot be stopped at a deadline.
+prompt each time (its own prefix reuse starts the suffix wherever the match ends, so
+positions are evaluated in batch shapes that depend on the previous call, and greedy text
+with it), decodes one sequence at a time and cannot be stopped at a deadline.
 
 Determinism. A prompt is always evaluated in chunks whose boundaries are multiples of
 `chunk` counted from position 0, and a cached prefix is reused only up to the last whole
@@ -19,11 +19,15 @@ llama.cpp's greedy sampler; sampled replies use the sampler chain llama-cpp-pyth
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from agent.errors import InfraError
+
+StopText = Callable[[list[int]], bool] | None  # True once a reply's tokens hold a stop string
 
 CHUNK = 64  # prompt evaluation boundary: the granularity of prefix reuse
 LOOKUP_NGRAM = (4, 3, 2)  # n-gram sizes tried, longest first, to find a draft in the history
@@ -120,8 +124,8 @@ class Decoder:
     def _decode(self) -> None:
         rc = self.low.llama_decode(self.ctx, self.batch)
         if rc != 0:
-            raise RuntimeError(f"llama_decode failed ({rc}): the context is full or the "
-                               "batch is malformed")
+            raise InfraError(f"llama.cpp could not decode a batch of {self.batch.n_tokens} "
+                             f"token(s) (llama_decode returned {rc}: no room in the KV cache)")
 
     def _logits(self, i: int) -> np.ndarray:
         ptr = self.low.llama_get_logits_ith(self.ctx, i)
@@ -149,10 +153,10 @@ class Decoder:
         reuse = self._reusable(tokens, key)
         for seq in range(1, self.n_seq):
             self.low.llama_memory_seq_rm(self.mem, seq, -1, -1)
-        if reuse == 0:
+        # a memory that cannot drop part of a sequence (recurrent models) starts afresh
+        if reuse == 0 or not self.low.llama_memory_seq_rm(self.mem, 0, reuse, -1):
+            reuse = 0
             self.low.llama_memory_clear(self.mem, True)
-        else:
-            self.low.llama_memory_seq_rm(self.mem, 0, reuse, -1)
         self._cache_key = key
         self._canonical = list(tokens[:reuse])
         n = len(tokens)
@@ -192,13 +196,13 @@ class Decoder:
     def generate(self, tokens: Sequence[int], temperatures: Sequence[float],
                  seeds: Sequence[int], *, max_new_tokens: int, key: object = None,
                  deadline: float | None = None, lookup: bool = False,
-                 stop_text: Any = None) -> tuple[list[Reply], DecodeStats]:
+                 stop_text: StopText = None) -> tuple[list[Reply], DecodeStats]:
         """Decode one reply per temperature from the same prompt.
 
         lookup: prompt-lookup drafts for a single greedy reply, each kept while it is the
-        model's own argmax. Not byte-identical to plain decoding: llama.cpp's CPU kernels
-        give a row other logits inside a batch of another shape (measured up to 0.47 on the
-        0.5B), which can flip a near-tie; the text is repeatable all the same.
+        model's own argmax. Not byte-identical to plain decoding, since llama.cpp's CPU
+        kernels give a row other logits inside a batch of another shape (BENCHMARKS.md) and
+        a near-tie can flip; repeatable all the same.
         stop_text(tokens) -> bool ends a reply early (stop strings)."""
         k = len(temperatures)
         if not 1 <= k <= self.n_seq:
@@ -231,7 +235,7 @@ class Decoder:
         stats.decode_seconds = time.perf_counter() - start
         return replies, stats
 
-    def _ended(self, reply: Reply, tok: int, max_new_tokens: int, stop_text: Any) -> bool:
+    def _ended(self, reply: Reply, tok: int, max_new_tokens: int, stop_text: StopText) -> bool:
         """Append tok (unless it ends generation) and say whether the reply is finished."""
         if self.low.llama_vocab_is_eog(self.vocab, tok):
             reply.finish_reason = "stop"
@@ -247,7 +251,7 @@ class Decoder:
 
     def _parallel(self, n_prompt: int, nxt: list[int], samplers: list[Any],
                   replies: list[Reply], stats: DecodeStats, max_new_tokens: int,
-                  deadline: float | None, stop_text: Any) -> None:
+                  deadline: float | None, stop_text: StopText) -> None:
         active = [i for i in range(len(replies))
                   if not self._ended(replies[i], nxt[i], max_new_tokens, stop_text)]
         while active:
@@ -268,14 +272,14 @@ class Decoder:
 
     def _greedy_lookup(self, prompt: Sequence[int], first: int, reply: Reply,
                        stats: DecodeStats, max_new_tokens: int, deadline: float | None,
-                       stop_text: Any) -> None:
+                       stop_text: StopText) -> None:
         history = list(prompt)
         if self._ended(reply, first, max_new_tokens, stop_text):
             return
         history.append(first)
-        # On 2 cores a pass of 1 + d rows costs about 1 + d/8 single passes, so the draft
-        # length follows what the last pass kept: doubled after a full match, cut back to
-        # what was kept (at least 1) otherwise.
+        # A pass over 1 + d rows costs more than one over a single row, so the draft length
+        # follows what the last pass kept: doubled after a full match, cut back to what was
+        # kept (at least 1) otherwise.
         width = 4
         while True:
             if deadline is not None and time.time() >= deadline:

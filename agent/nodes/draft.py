@@ -19,7 +19,7 @@ from langgraph.runtime import Runtime
 import prompts
 from agent import knowledge as kb
 from agent.context import RunContext
-from agent.extract import extract_code
+from agent.extract import defines, extract_code
 from agent.nodes import timed
 from agent.nodes.retrieve import task_query
 from agent.prompting import advice, messages, spec_fields
@@ -95,7 +95,11 @@ def draft(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
                     for k in range(cfg.candidates)]
     seeds = [cfg.seed * 1000 + attempt * 10 + k for k in range(cfg.candidates)]
     calls = ctx.chat_many("draft", messages(user), temperatures, seeds)
-    if not calls:  # a batching backend may return none once the deadline has passed
+    # a reply cut by the deadline before it defined the function is no program to run
+    calls = [c for c in calls if c.get("finish_reason") != "deadline"
+             or defines(extract_code(c["completion"], ctx.spec.function.name),
+                        ctx.spec.function.name)]
+    if not calls:
         reason = ctx.time_up() or "the model returned no reply"
         ctx.log(f"[draft] attempt {attempt}: {reason}, no candidate")
         return {"candidates": [], "stop_reason": reason}

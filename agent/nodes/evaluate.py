@@ -4,15 +4,13 @@ verify, repair, a fresh draft at a higher temperature after two stalled rounds, 
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from agent import feedback as fb
 from agent.checker import CaseResult
-from agent.configuration import RunConfig
-from agent.context import RunContext, time_limit_reason
+from agent.context import RunContext
 from agent.nodes import timed
 from agent.state import Candidate, State
 
@@ -20,13 +18,11 @@ REDRAFT_TEMPERATURES = (0.8, 1.0)
 BLOCKED_SCORE = -1.0  # below any program that ran
 
 
-def out_of_budget(state: State, cfg: RunConfig) -> str:
+def out_of_budget(state: State, ctx: RunContext) -> str:
     """Why the run must stop now, or "" while budget remains."""
-    if state.get("attempt", 0) >= cfg.max_attempts:
-        return f"attempt budget ({cfg.max_attempts}) spent"
-    if time.time() - state.get("started_at", time.time()) > cfg.time_limit_s:
-        return time_limit_reason(cfg)
-    return ""
+    if state.get("attempt", 0) >= ctx.config.max_attempts:
+        return f"attempt budget ({ctx.config.max_attempts}) spent"
+    return ctx.time_up()
 
 
 def _judge(cand: Candidate, ctx: RunContext) -> Candidate:
@@ -78,7 +74,7 @@ def evaluate(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     }
     if not current["failure"]:
         update["mode"] = "verify"
-    elif reason := out_of_budget(state, cfg):
+    elif reason := out_of_budget(state, ctx):
         update.update(mode="finalize", stop_reason=reason)
     elif cfg.controller and stalls >= 2:
         n_redrafts = sum(h["mode"] == "draft" for h in state.get("history", []))

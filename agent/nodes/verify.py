@@ -38,7 +38,7 @@ def verify(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
                               "failure": "hidden",
                               "current": {**cand, "signature": ["hidden", *sorted(
                                   r.status for r in failing)]}}
-    if reason := out_of_budget(state, ctx.config):
+    if reason := out_of_budget(state, ctx):
         update.update(mode="finalize", stop_reason=reason)
     else:
         update["mode"] = "repair"
