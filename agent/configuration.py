@@ -51,7 +51,9 @@ class RunConfig:
     # from one-at-a-time decoding (llama.cpp gives a row other logits in another batch shape).
     prefix_cache: bool = True
     parallel: bool = True
-    lookup: bool = False  # measured no faster on the 1.5B on 2 cores (BENCHMARKS.md)
+    # off: it pays only where a pass over several tokens costs little more than one
+    # (BENCHMARKS.md, issue 17)
+    lookup: bool = False
 
     def __post_init__(self) -> None:
         if self.mode == "single-shot":

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from agent.errors import BadInputError
 
@@ -86,22 +86,30 @@ class ChatModel(ABC):
         role: str | None = None,
         deadline: float | None = None,
     ) -> list[Completion]:
-        """One reply per (temperature, seed) to the same prompt (draft candidates).
-
-        Backends that can decode the replies together (one pass over the weights per step)
-        override this; the default makes the calls one after another and stops starting new
-        ones once the deadline has passed, so it may return fewer replies than asked.
-        """
+        """One reply per (temperature, seed) to the same prompt (draft candidates), in
+        groups of `group_size` replies decoded together; no group starts once the deadline
+        has passed, so it may return fewer replies than asked."""
         if len(temperatures) != len(seeds):
             raise ValueError("generate_many: one seed per temperature")
         out: list[Completion] = []
-        for temperature, seed in zip(temperatures, seeds, strict=True):
+        size = self.group_size
+        for lo in range(0, len(temperatures), size):
             if out and deadline is not None and time.time() >= deadline:
                 break
-            out.append(self.generate(messages, max_new_tokens=max_new_tokens,
-                                     temperature=temperature, seed=seed, stop=stop, role=role,
-                                     deadline=deadline))
+            out += self.generate_group(messages, temperatures[lo:lo + size],
+                                       seeds[lo:lo + size], max_new_tokens=max_new_tokens,
+                                       stop=stop, role=role, deadline=deadline)
         return out
+
+    # replies a backend decodes together (one pass over the weights per step serves them)
+    group_size: int = 1
+
+    def generate_group(self, messages: list[dict], temperatures: Sequence[float],
+                       seeds: Sequence[int | None], **options: Any) -> list[Completion]:
+        """The replies of one group; backends that batch override this, the default makes
+        one call per reply."""
+        return [self.generate(messages, temperature=t, seed=s, **options)
+                for t, s in zip(temperatures, seeds, strict=True)]
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends free on GC
         """Free the weights now rather than at garbage collection."""

@@ -135,6 +135,7 @@ class LlamaCppModel(ChatModel):
         self.sha256 = sha256
         self.seed, self.parallel, self.lookup, self.n_seq = seed, parallel, lookup, n_seq
         self.last_stats: DecodeStats | None = None
+        self._group_stats: DecodeStats | None = None
         if n_gpu_layers is None:  # offload everything when this build can, else stay on CPU
             n_gpu_layers = -1 if llama_cpp.llama_supports_gpu_offload() else 0
         self.extra_buffers = use_extra_buffers()
@@ -216,33 +217,25 @@ class LlamaCppModel(ChatModel):
         return self._decode(messages, [temperature], [seed], max_new_tokens=max_new_tokens,
                             stop=stop, role=role, deadline=deadline)[0]
 
-    def generate_many(
-        self,
-        messages: list[dict],
-        temperatures: Sequence[float],
-        seeds: Sequence[int | None],
-        *,
-        max_new_tokens: int = 512,
-        stop: list[str] | None = None,
-        role: str | None = None,
-        deadline: float | None = None,
-    ) -> list[Completion]:
-        """K replies to one prompt, decoded together as parallel sequences (one pass over
-        the weights per step serves all of them) when `parallel` is on, else one by one;
-        no new group starts once the deadline has passed. last_stats sums the groups."""
-        if len(temperatures) != len(seeds):
-            raise ValueError("generate_many: one seed per temperature")
-        group = self.n_seq if self.parallel else 1
-        out: list[Completion] = []
-        total = DecodeStats()
-        for lo in range(0, len(temperatures), group):
-            if out and deadline is not None and time.time() >= deadline:
-                break
-            out += self._decode(messages, temperatures[lo:lo + group], seeds[lo:lo + group],
-                                max_new_tokens=max_new_tokens, stop=stop, role=role,
-                                deadline=deadline)
-            total.add(self.last_stats)
-        self.last_stats = total
+    @property
+    def group_size(self) -> int:  # type: ignore[override]
+        """A draft's replies are parallel sequences of one batch when `parallel` is on."""
+        return self.n_seq if self.parallel else 1
+
+    def generate_many(self, messages: list[dict], temperatures: Sequence[float],
+                      seeds: Sequence[int | None], **options: Any) -> list[Completion]:
+        """As ChatModel's; last_stats then sums the groups."""
+        self._group_stats = DecodeStats()
+        try:
+            return super().generate_many(messages, temperatures, seeds, **options)
+        finally:
+            self.last_stats, self._group_stats = self._group_stats, None
+
+    def generate_group(self, messages: list[dict], temperatures: Sequence[float],
+                       seeds: Sequence[int | None], **options: Any) -> list[Completion]:
+        out = self._decode(messages, temperatures, seeds, **options)
+        if self._group_stats is not None:
+            self._group_stats.add(self.last_stats)
         return out
 
     def _decode(self, messages: list[dict], temperatures: Sequence[float],
