@@ -26,9 +26,12 @@ import multiprocessing as mp
 import os
 import queue
 import shutil
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -40,13 +43,12 @@ from agent.configuration import (
     changed_stages,
     stage_options,
 )
-from agent.errors import EXIT_OK, BadInputError, GpiotError, InfraError
+from agent.errors import EXIT_OK, BadInputError, GpiotError, InfraError, interrupt_exit_code
 from agent.models.base import add_adapter_argument, parse_adapter_args
 from sandboxes import BACKENDS
 
 DEFAULT_TASKS = Path("iotbench/tasks")
 SAMPLE_TEMPERATURE = 0.8  # Chen et al. (2021) sample at 0.8 for pass@k with k > 1
-EXIT_INTERRUPTED = 130
 
 
 @dataclass
@@ -394,12 +396,25 @@ def connect_ray(address: str | None) -> tuple[Any, bool]:
     address = address or os.environ.get("RAY_ADDRESS") or None
     if address not in (None, "auto", "local"):
         _reachable(address)
+    # ray.init installs SIGTERM handlers of its own that outlive ray.shutdown (sys.exit in
+    # the driver): this process keeps its own, so a stop signal means what it means elsewhere
+    ours = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         ray.init(address=address)
     except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError...
         raise InfraError(f"bench: cannot use the Ray cluster at {address or 'this machine'}: "
                          f"{type(exc).__name__}: {exc}".splitlines()[0]) from None
+    finally:
+        restore_signals(ours)
     return ray, True
+
+
+def restore_signals(handlers: dict[int, Any]) -> None:
+    """Put back the handlers a library replaced (only the main thread may set them)."""
+    if threading.current_thread() is threading.main_thread():
+        for signum, handler in handlers.items():
+            if handler is not None:
+                signal.signal(signum, handler)
 
 
 def run_ray(ray: Any, cfg: BenchConfig, out: Path, todo: list[Job], n: int,
@@ -525,17 +540,25 @@ def run_bench(cfg: BenchConfig, out: Path, *, jobs: int = 1,
     print(f"[bench] {len(tasks)} task(s) x {cfg.samples} sample(s), {cfg.mode}, model "
           f"{cfg.model}, {jobs} {executor} worker(s) -> {out}", file=sys.stderr, flush=True)
     code = EXIT_OK
+    # SIGTERM ends the bench as Ctrl-C does (records kept, reports written, Ray shut down);
+    # with one local worker the run itself holds the signals, so it can clean up first
+    from agent.run import StopSignals
+
+    stops = StopSignals() if ray is not None or (todo and jobs > 1) else nullcontext()
     try:
-        if ray is not None:
-            run_ray(ray, cfg, out, todo, min(jobs, len(todo)), load, progress)
-        elif todo and jobs == 1:
-            work(cfg, out, todo, load, progress)
-        elif todo:
-            run_pool(cfg, out, todo, min(jobs, len(todo)), load, progress)
-    except KeyboardInterrupt:
+        with stops:
+            if ray is not None:
+                run_ray(ray, cfg, out, todo, min(jobs, len(todo)), load, progress)
+            elif todo and jobs == 1:
+                work(cfg, out, todo, load, progress)
+            elif todo:
+                run_pool(cfg, out, todo, min(jobs, len(todo)), load, progress)
+    except KeyboardInterrupt as exc:
         print(f"\n[bench] interrupted; finished attempts are kept in {out / 'results.jsonl'}; "
               "run the same command again to finish", file=sys.stderr)
-        code = EXIT_INTERRUPTED
+        # Ray turns a KeyboardInterrupt raised inside ray.wait into a plain one
+        received = getattr(stops, "received", None)
+        code = 128 + received if received else interrupt_exit_code(exc)
     finally:
         if own_ray:
             ray.shutdown()

@@ -338,8 +338,10 @@ def _ruff_command() -> list[str] | None:
 
 
 def autofix(source: str) -> str:
-    """Remove unused imports (ruff's F401 fix) before judging: small models import what they
-    never use (matplotlib, pandas), and deleting a line is not worth a repair round."""
+    """Fix before judging what is certain and not worth a repair round: a local variable
+    that shadows the module-level function it calls (unshadow), and unused imports (ruff's
+    F401 fix; small models import what they never use, matplotlib, pandas)."""
+    source = unshadow(source)
     cmd = _ruff_command()
     if cmd is None:
         return source
@@ -351,6 +353,46 @@ def autofix(source: str) -> str:
     except (OSError, subprocess.TimeoutExpired):
         return source
     return proc.stdout if proc.stdout.strip() else source
+
+
+def unshadow(source: str) -> str:
+    """`rate = rate(peaks, fs)` inside a function, where `rate` is a module-level function:
+    the assignment makes `rate` local to the whole function, so the call raises
+    UnboundLocalError. Programs that link helpers name their results after them. Every use
+    of the name in that function except as the called function is renamed `rate_value`."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    edits: list[tuple[int, int, int, str]] = []  # line, start col, end col, new text
+    for fn in tree.body:
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        nodes = list(ast.walk(fn))
+        declared = {n for node in nodes if isinstance(node, ast.Global | ast.Nonlocal)
+                    for n in node.names}
+        args = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+        called = {id(node.func) for node in nodes
+                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+        used = {node.id for node in nodes if isinstance(node, ast.Name)}
+        for name in sorted(functions - declared - args - {fn.name}):
+            names = [node for node in nodes if isinstance(node, ast.Name) and node.id == name]
+            stored = any(isinstance(node.ctx, ast.Store) for node in names)
+            if not stored or not any(id(node) in called for node in names):
+                continue
+            new = f"{name}_value"
+            while new in used or new in functions:
+                new += "_"
+            edits += [(node.lineno, node.col_offset, node.end_col_offset or 0, new)
+                      for node in names if id(node) not in called]
+    if not edits:
+        return source
+    lines = source.splitlines(keepends=True)
+    for line, start, end, new in sorted(edits, reverse=True):
+        text = lines[line - 1].encode()  # ast columns count UTF-8 bytes
+        lines[line - 1] = (text[:start] + new.encode() + text[end:]).decode()
+    return "".join(lines)
 
 
 def _ruff(source: str, ctx: _Ctx, function_name: str) -> list[Finding]:

@@ -135,6 +135,7 @@ class StopSignals:
         self.previous: dict[int, Any] = {}
         self.deferring = False
         self.pending: int | None = None
+        self.received: int | None = None  # the first stop signal, whoever catches the raise
 
     def __enter__(self) -> StopSignals:
         if threading.current_thread() is threading.main_thread():
@@ -148,6 +149,8 @@ class StopSignals:
             signal.signal(signum, handler)
 
     def _raise(self, signum: int, frame: Any) -> None:
+        if self.received is None:
+            self.received = signum
         if self.deferring:
             if self.pending is None:
                 self.pending = signum

@@ -33,8 +33,7 @@ def open_sandbox(name: str = DEFAULT_BACKEND) -> Sandbox:
         print(f"warning: {WARNING}", file=sys.stderr)
         return BwrapSandbox()
     client = docker_sandbox.connect()
-    for container in docker_sandbox.leftovers(client):
-        container.remove(force=True)
+    docker_sandbox.sweep(client)
     if name == "docker-warm":
         from sandboxes.warm import WarmDockerSandbox
 

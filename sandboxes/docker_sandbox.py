@@ -256,6 +256,21 @@ def classify(raw: bytes, output: Output, state: dict, timed_out: bool, overflow:
     )
 
 
+def sweep(client) -> None:  # noqa: ANN001
+    """Remove the leftovers; another gpiot process starting at the same moment (two bench
+    workers) may be removing the same ones, and a container already gone is fine."""
+    import docker
+
+    for container in leftovers(client):
+        try:
+            container.remove(force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # 409: "removal ... is already in progress"
+                raise
+
+
 def leftovers(client, only_dead_owners: bool = True) -> list:  # noqa: ANN001
     """gpiot's own containers (by label) whose owning process is gone."""
     found = client.containers.list(all=True, filters={"label": LABEL})

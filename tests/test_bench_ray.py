@@ -18,7 +18,7 @@ import pytest
 import ray
 from bench_fake import FakeModel
 
-from agent.bench import BenchConfig, load_results, run_bench
+from agent.bench import BenchConfig, load_results, restore_signals, run_bench
 from agent.errors import GpiotError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +32,9 @@ def cluster() -> str:
     modules travel to the workers by value (they are not installed there)."""
     ray.cloudpickle.register_pickle_by_value(bench_fake)
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    ours = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
     ray.init(num_cpus=2)
+    restore_signals(ours)  # Ray's SIGTERM handler would outlive the module (test_time_limit)
     yield ray.get_runtime_context().gcs_address
     ray.shutdown()
 
@@ -111,8 +113,14 @@ def test_a_ray_rerun_skips_what_results_jsonl_holds(tmp_path, sandbox, cluster, 
 
 
 @pytest.mark.docker
-def test_ctrl_c_on_ray_keeps_results_and_reports(tmp_path, sandbox) -> None:
-    """Its own Ray (started by the bench, so the workers see the fake's environment knobs)."""
+@pytest.mark.parametrize(("signum", "group", "code"), [(signal.SIGINT, True, 130),
+                                                       (signal.SIGTERM, False, 143)],
+                         ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_on_ray_keeps_results_and_reports(tmp_path, sandbox, signum, group: bool,
+                                                 code: int) -> None:
+    """Its own Ray (started by the bench, so the workers see the fake's environment knobs).
+    Ctrl-C reaches the whole process group; `kill PID` only the bench, which holds its own
+    SIGTERM handler although ray.init installed Ray's (sys.exit: exit 15, no reports)."""
     out, mark = tmp_path / "out", tmp_path / "hung"
     proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "bench_fake.py"),
                              str(EXAMPLES), "--mode", "single-shot", "--tasks", "*[rdn]",
@@ -126,9 +134,9 @@ def test_ctrl_c_on_ray_keeps_results_and_reports(tmp_path, sandbox) -> None:
                and len(results.read_text().splitlines()) == 2):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGINT)
+    (os.killpg if group else os.kill)(proc.pid, signum)
     stdout, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
+    assert proc.returncode == code, err
     assert "interrupted" in err and "pass@1 100.0%" in stdout
     assert sorted(r["task"] for r in _lines(out)) == ["ecg-mean-hr", "hrv-rmssd"]
     assert (out / "report.md").is_file()

@@ -416,3 +416,47 @@ def test_training_data_from_the_training_argument_is_clean(index) -> None:
         found = lint(ref.read_text(), spec.function.name, [a.name for a in spec.function.args],
                      spec.requirement, index=index)
         assert "train-from-test" not in rules(found), ref
+
+
+SHADOWED = '''import numpy as np
+
+
+def rate_bpm(peaks, fs):
+    return float(60.0 * fs / np.mean(np.diff(peaks)))
+
+
+def solve(peaks, fs):
+    rate_bpm = rate_bpm(peaks, fs)  # local from here on: the call raises UnboundLocalError
+    return round(rate_bpm, 1)
+'''
+
+
+def _call(source: str, *args):  # noqa: ANN002, ANN202 - our own test program, not a model's
+    scope: dict = {}
+    exec(compile(source, "solution.py", "exec"), scope)  # noqa: S102
+    return scope["solve"](*args)
+
+
+def test_a_local_named_after_the_function_it_calls_is_renamed() -> None:
+    with pytest.raises(UnboundLocalError):
+        _call(SHADOWED, [0, 100, 200], 100)
+    assert any(f.rule == "F823" for f in lint(SHADOWED, "solve", ["peaks", "fs"]))
+    fixed = lint_mod.autofix(SHADOWED)
+    assert "rate_bpm_value = rate_bpm(peaks, fs)" in fixed
+    assert "return round(rate_bpm_value, 1)" in fixed
+    assert _call(fixed, [0, 100, 200], 100) == 60.0
+    assert not blocking(lint(fixed, "solve", ["peaks", "fs"]))
+
+
+@pytest.mark.parametrize("source", [
+    # a parameter named like the function: the caller passes it, nothing is shadowed
+    SHADOWED.replace("def solve(peaks, fs):", "def solve(peaks, fs, rate_bpm=None):"),
+    # `global`: the assignment is meant to rebind the module's name
+    SHADOWED.replace("    rate_bpm = rate_bpm", "    global rate_bpm\n    rate_bpm = rate_bpm"),
+    # a different name for the result
+    SHADOWED.replace("rate_bpm = rate_bpm", "bpm = rate_bpm").replace("round(rate_bpm",
+                                                                      "round(bpm"),
+    "def solve(x):\n    return x(\n",  # does not parse: left for lint to report
+])
+def test_what_is_not_shadowing_is_left_alone(source: str) -> None:
+    assert lint_mod.unshadow(source) == source

@@ -122,3 +122,38 @@ def test_isolation_no_network_readonly_unprivileged(any_sandbox, tmp_path) -> No
     assert v["net"] != "connected" and v["ifaces"] == ["lo"]
     assert v["/gpiot/solution.py"] != "written" and v["/etc/passwd_new"] != "written"
     assert (tmp_path / "solution.py").read_text() == textwrap.dedent(probe)  # host copy untouched
+
+
+@pytest.mark.docker
+def test_two_processes_sweeping_the_same_leftovers_both_start(sandbox, monkeypatch) -> None:
+    """Two bench workers start at once and both remove the containers a dead gpiot process
+    left: one gets 409 "removal already in progress" or 404, and must start all the same."""
+    import threading
+
+    from sandboxes import docker_sandbox as ds
+
+    client = sandbox.client
+    dead = 2**22 + 12345  # above the default pid_max, so no process has it
+    made = [client.containers.create(sandbox.tag, command=["true"],
+                                     labels={ds.LABEL: "1", ds.LABEL_PID: str(dead)})
+            for _ in range(4)]
+    stale = ds.leftovers(client)
+    assert {c.id for c in made} <= {c.id for c in stale}
+    errors: list[BaseException] = []
+
+    def sweep() -> None:
+        try:
+            ds.sweep(client)
+        except BaseException as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sweep) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert not {c.id for c in made} & {c.id for c in ds.leftovers(client)}
+    # and one already gone (404) when this sweep reaches it, as a slower process would see
+    monkeypatch.setattr(ds, "leftovers", lambda client: made)
+    ds.sweep(client)
