@@ -19,7 +19,6 @@ OUT/
 from __future__ import annotations
 
 import argparse
-import fcntl
 import fnmatch
 import json
 import multiprocessing as mp
@@ -44,7 +43,8 @@ from agent.configuration import (
     stage_options,
 )
 from agent.errors import EXIT_OK, BadInputError, GpiotError, InfraError, interrupt_exit_code
-from agent.models.base import add_adapter_argument, parse_adapter_args
+from agent.models.base import add_model_arguments, parse_adapter_args, server_url
+from agent.results import append_result, load_results
 from sandboxes import BACKENDS
 
 DEFAULT_TASKS = Path("iotbench/tasks")
@@ -59,6 +59,7 @@ class BenchConfig:
     tasks: str = "*"  # glob on task ids or paths relative to tasks_dir
     model: str = RunConfig.model
     backend: str = "auto"
+    base_url: str | None = None  # the server of an openai:NAME model
     adapter: str | dict[str, str] | None = None  # one for all, or per role
     mode: str = "agent"
     samples: int = 1
@@ -71,7 +72,8 @@ class BenchConfig:
     stages: dict[str, Any] = field(default_factory=dict)
 
     def run_config(self, sample: int) -> RunConfig:
-        return RunConfig(model=self.model, backend=self.backend, adapter=self.adapter,
+        return RunConfig(model=self.model, backend=self.backend, base_url=self.base_url,
+                         adapter=self.adapter,
                          mode=self.mode, max_attempts=self.max_attempts,
                          time_limit_s=self.time_limit_s, seed=self.seed + sample,
                          sandbox=self.sandbox, **self.stages)
@@ -122,34 +124,6 @@ def discover(tasks_dir: Path, pattern: str = "*") -> list[Task]:
 
 
 # -- results.jsonl: one atomic line per finished attempt -------------------------------------
-
-def append_result(path: Path, record: dict[str, Any]) -> None:
-    """Append one JSON line: a single write under an exclusive lock, then fsync."""
-    data = (json.dumps(record, default=str) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)  # releases the lock
-
-
-def load_results(out: Path) -> list[dict[str, Any]]:
-    """The latest record per (task, sample); a torn last line (a kill mid-write) is ignored."""
-    latest: dict[tuple[str, int], dict[str, Any]] = {}
-    path = out / "results.jsonl"
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            latest[(rec["task"], rec["sample"])] = rec
-    return list(latest.values())
-
 
 def pin_config(out: Path, cfg: BenchConfig, tasks: list[Task]) -> None:
     """Write bench.json, or refuse (exit 2) when OUT holds a bench of another configuration."""
@@ -573,9 +547,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                      "and report solved %%, pass@k, tokens and wall time")
     b.add_argument("dir", type=Path, nargs="?", default=DEFAULT_TASKS,
                    help="directory searched for spec.yaml files (default: iotbench/tasks)")
-    b.add_argument("--model", default=RunConfig.model, help="registered name, .gguf or HF dir")
-    b.add_argument("--backend", choices=["auto", "llama", "hf"], default="auto")
-    add_adapter_argument(b)
+    add_model_arguments(b, RunConfig.model)
     b.add_argument("--mode", choices=MODES, default="agent")
     b.add_argument("--jobs", type=int, default=1,
                    help="workers, each loading its own model (1 on a small CPU): processes "
@@ -623,6 +595,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
         raise BadInputError("bench: --temperature must be >= 0")
     return BenchConfig(tasks_dir=str(args.dir.resolve()), tasks=args.tasks, model=args.model,
                        backend=args.backend, adapter=parse_adapter_args(args.adapter),
+                       base_url=server_url(args),
                        mode=args.mode,
                        samples=args.samples, seed=args.seed, temperature=temperature,
                        max_attempts=args.max_attempts, time_limit_s=args.time_limit,

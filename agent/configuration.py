@@ -21,6 +21,7 @@ MODES = ("agent", "single-shot")
 class RunConfig:
     model: str = DEFAULT_MODEL
     backend: str = "auto"
+    base_url: str | None = None  # the server of an openai:NAME model (no key is kept here)
     adapter: str | dict[str, str] | None = None  # PATH for every call, or {role: PATH}
     mode: str = "agent"  # "single-shot": one greedy draft, no feedback, same checks
     max_attempts: int = 8  # draft/repair rounds, each judged on the visible cases
@@ -61,10 +62,10 @@ class RunConfig:
             self.controller = self.recipes = False
             self.max_attempts, self.candidates = 1, 1
 
-    def model_options(self) -> dict[str, bool]:
-        """The decoding switches as load_model takes them."""
+    def model_options(self) -> dict[str, Any]:
+        """The decoding switches (and a server's URL) as load_model takes them."""
         return {"prefix_cache": self.prefix_cache, "parallel": self.parallel,
-                "lookup": self.lookup}
+                "lookup": self.lookup, "base_url": self.base_url}
 
     @property
     def recursion_limit(self) -> int:

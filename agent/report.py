@@ -4,12 +4,12 @@ written as OUT/report.md and a self-contained OUT/report.html with inline SVG pl
 Plots show what a program actually returned: the run's solution.py is judged again on one
 visible case through the checker (agent/checker.check_case keeps the returned value), so
 an event task gets a trace excerpt with detected against reference events and a
-classification task a confusion matrix.
+classification task a confusion matrix. The plots and the page are agent/plots.py's, the
+same the run report (agent/run_report.py) draws.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import statistics
 import sys
@@ -20,6 +20,18 @@ from typing import Any
 import numpy as np
 
 from agent.checker import atomic_write
+from agent.plots import (  # confusion and event_excerpt: still importable from here
+    case_plot,
+    esc,
+    html_page,
+    html_table,
+    pct,
+    svg_bars,
+    svg_plot,
+)
+from agent.plots import confusion as confusion
+from agent.plots import event_excerpt as event_excerpt
+from agent.results import load_results
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -85,17 +97,13 @@ def _difficulty_rank(name: str) -> tuple[int, str]:
 
 # -- text and markdown ---------------------------------------------------------------------
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
-
-
 def _rows(summary: dict[str, Any], key: str) -> list[list[str]]:
     """Table rows per group; per task the count column is samples, not tasks."""
     rows = []
     for name, g in summary[key].items():
         who = [g["category"], g["difficulty"], str(g["attempts"])] if key == "task" \
             else [str(g["tasks"])]
-        rows.append([name, *who, f"{g['solved_pct']:.1f}%", _pct(g["pass_at"].get(1, 0)),
+        rows.append([name, *who, f"{g['solved_pct']:.1f}%", pct(g["pass_at"].get(1, 0)),
                      f"{g['tokens_out']['mean']:.0f}", f"{g['wall_s']['mean']:.1f}"])
     return rows
 
@@ -113,7 +121,7 @@ HEAD = {"category": ["category", "tasks", *FIGURES],
 
 def overall_lines(summary: dict[str, Any]) -> list[str]:
     o = summary["overall"]
-    passk = ", ".join(f"pass@{k} {_pct(v)}" for k, v in o["pass_at"].items())
+    passk = ", ".join(f"pass@{k} {pct(v)}" for k, v in o["pass_at"].items())
     return [
         f"tasks {o['tasks']}, attempts {o['attempts']}: solved {o['solved_pct']:.1f}%; {passk}",
         f"tokens in per attempt: mean {o['tokens_in']['mean']:.0f}, median "
@@ -151,6 +159,9 @@ def render_md(summary: dict[str, Any], config: dict[str, Any]) -> str:
 
 # -- plot data: the program's output on one visible case ------------------------------------
 
+PLOTTED = ("events_f1", "accuracy")  # the bench plots tasks of these metrics only
+
+
 def plot_data(rec: dict[str, Any], out: Path, sandbox: Any) -> dict[str, Any] | None:
     """Re-judge the attempt's solution.py on its first visible events_f1/accuracy case."""
     from agent.checker import check_case
@@ -160,99 +171,11 @@ def plot_data(rec: dict[str, Any], out: Path, sandbox: Any) -> dict[str, Any] | 
     if not solution.is_file() or not Path(rec["spec_path"]).is_file():
         return None
     spec = load_spec(rec["spec_path"])
-    case = next((c for c in spec.visible_cases
-                 if c.check.metric in ("events_f1", "accuracy")), None)
+    case = next((c for c in spec.visible_cases if c.check.metric in PLOTTED), None)
     if case is None:
         return None
     res = check_case(spec, case, solution, sandbox, run_id="bench-report")
-    base = {"task": rec["task"], "sample": rec["sample"], "case": case.name,
-            "summary": res.summary, "passed": res.passed}
-    if case.check.metric == "accuracy":
-        return {**base, "kind": "confusion", **confusion(res.value, case.expect)}
-    return {**base, "kind": "events", **event_excerpt(case.args, res.value, case.expect,
-                                                      case.check.params["tolerance"])}
-
-
-def confusion(returned: Any, expected: list[Any]) -> dict[str, Any]:
-    """Labels (expected first, then any others returned) and counts[true][predicted]."""
-    got = [str(x) for x in returned] if isinstance(returned, list) else []
-    truth = [str(x) for x in expected]
-    labels = sorted(set(truth), key=_natural) + sorted(set(got) - set(truth), key=_natural)
-    index = {lab: i for i, lab in enumerate(labels)}
-    matrix = [[0] * len(labels) for _ in labels]
-    for t, g in zip(truth, got, strict=False):
-        matrix[index[t]][index[g]] += 1
-    return {"labels": labels, "matrix": matrix}
-
-
-def _natural(label: str) -> tuple[int, float, str]:
-    """Numbers in numeric order ("2" before "10"), then words."""
-    try:
-        return 0, float(label), ""
-    except ValueError:
-        return 1, 0.0, label
-
-
-RATE_ARGS = ("fs", "sr", "rate", "sample_rate", "sampling_rate")
-
-
-def event_excerpt(args: dict[str, Any], returned: Any, expected: list[Any], tolerance: float,
-                  n_events: int = 8, max_len: int = 200_000) -> dict[str, Any]:
-    """The window of n_events reference events where the program errs most (missed plus
-    spurious events, matched as the events_f1 metric matches them), with the signal.
-
-    Events are sample indices, or times when they are fractional and the function takes a
-    sampling rate (fs); the signal is the first 1-D numeric argument long enough.
-    """
-    from agent.checks import match_events
-
-    ref = np.sort(np.asarray(expected, dtype=float).ravel())
-    try:
-        found = np.sort(np.asarray(returned, dtype=float).ravel())
-    except (TypeError, ValueError):
-        found = np.array([])
-    found = found[np.isfinite(found)]
-    marks = ref if len(ref) else found
-    if not len(marks):
-        lo, hi = 0.0, 1.0
-    else:
-        pairs = match_events(found, ref, tolerance)
-        wrong = np.sort(np.concatenate([np.delete(found, [a for a, _ in pairs]),
-                                        np.delete(ref, [b for _, b in pairs])]))
-        gap = float(np.median(np.diff(marks))) / 2 if len(marks) > 1 else 1.0
-        windows = [(max(0.0, float(marks[i]) - gap),
-                    float(marks[min(i + n_events, len(marks)) - 1]) + gap)
-                   for i in range(max(1, len(marks) - n_events + 1))]
-        lo, hi = max(windows, key=lambda w: (np.sum((wrong >= w[0]) & (wrong <= w[1])),
-                                             -w[0]))
-    rate = next((float(args[k]) for k in RATE_ARGS
-                 if isinstance(args.get(k), (int, float)) and args[k] > 0), None)
-    scale = rate if rate and np.any(marks != np.round(marks)) else 1.0  # samples per unit
-    signal = next((np.asarray(v, dtype=float) for v in args.values()
-                   if isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "fiu"
-                   and len(v) > hi * scale), None)
-    points = None
-    if signal is not None:
-        hi = min(hi, lo + max_len / scale)
-        first = int(lo * scale)
-        points = [[(first + i) / scale, v]
-                  for i, v in _decimate(signal[first:int(hi * scale) + 1])]
-    return {"start": lo, "end": hi, "unit": "samples" if scale == 1 else "s",
-            "signal": points, "detected": [float(x) for x in found if lo <= x <= hi],
-            "reference": [float(x) for x in ref if lo <= x <= hi]}
-
-
-def _decimate(y: np.ndarray, buckets: int = 750) -> list[tuple[int, float]]:
-    """(index, value) points; a long signal keeps each bucket's min and max, so peaks stay."""
-    y = np.where(np.isfinite(y), y, np.nanmedian(y) if np.isfinite(y).any() else 0.0)
-    if len(y) <= 2 * buckets:
-        return [(i, float(v)) for i, v in enumerate(y)]
-    out: list[tuple[int, float]] = []
-    edges = np.linspace(0, len(y), buckets + 1).astype(int)
-    for a, b in zip(edges[:-1], edges[1:], strict=True):
-        i, j = sorted((a + int(np.argmin(y[a:b])), a + int(np.argmax(y[a:b]))))
-        out += [(i, float(y[i])), (j, float(y[j]))]
-    return out
+    return {"task": rec["task"], "sample": rec["sample"], **case_plot(case, vars(res))}
 
 
 def collect_plots(records: list[dict[str, Any]], out: Path) -> tuple[list[dict], str]:
@@ -260,7 +183,7 @@ def collect_plots(records: list[dict[str, Any]], out: Path) -> tuple[list[dict],
     chosen: dict[str, dict[str, Any]] = {}
     for r in sorted(records, key=lambda r: (not r["solved"], r["sample"])):
         metrics = {c.get("metric") for c in r.get("cases", [])}
-        if r["task"] not in chosen and metrics & {"events_f1", "accuracy"}:
+        if r["task"] not in chosen and metrics & set(PLOTTED):
             chosen[r["task"]] = r
     if not chosen:
         return [], ""
@@ -278,111 +201,28 @@ def collect_plots(records: list[dict[str, Any]], out: Path) -> tuple[list[dict],
     return plots, ""
 
 
-# -- SVG -----------------------------------------------------------------------------------
-
-def _esc(x: Any) -> str:
-    return html.escape(str(x))
-
-
-def svg_events(p: dict[str, Any], width: int = 760, height: int = 200) -> str:
-    """Signal excerpt; reference events as green ticks on top, detected as red below."""
-    lo, hi = p["start"], max(p["end"], p["start"] + 1)
-    sx = lambda x: 40 + (x - lo) / (hi - lo) * (width - 50)  # noqa: E731
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'class="events">', f'<rect width="{width}" height="{height}" fill="#fff"/>']
-    if p["signal"]:
-        ys = [v for _, v in p["signal"]]
-        ymin, ymax = min(ys), max(ys)
-        span = (ymax - ymin) or 1.0
-        pts = " ".join(f"{sx(x):.1f},{30 + (ymax - v) / span * (height - 70):.1f}"
-                       for x, v in p["signal"])
-        parts.append(f'<polyline fill="none" stroke="#555" stroke-width="0.8" points="{pts}"/>')
-    for x in p["reference"]:
-        parts.append(f'<line class="ref" x1="{sx(x):.1f}" x2="{sx(x):.1f}" y1="8" y2="24" '
-                     'stroke="#1a9850" stroke-width="2"/>')
-    for x in p["detected"]:
-        parts.append(f'<circle class="det" cx="{sx(x):.1f}" cy="{height - 28}" r="4" '
-                     'fill="#d73027"/>')
-    parts.append(f'<text x="40" y="{height - 6}" font-size="11">{lo:.4g}-{hi:.4g} {p["unit"]}: '
-                 f'<tspan fill="#1a9850">| reference ({len(p["reference"])})</tspan>  '
-                 f'<tspan fill="#d73027">&#9679; detected ({len(p["detected"])})</tspan></text>')
-    return "\n".join([*parts, "</svg>"])
-
-
-def svg_confusion(p: dict[str, Any], cell: int = 34) -> str:
-    """Rows: true labels; columns: predicted. Shaded by the row's share (blue: right)."""
-    labels, m = p["labels"], p["matrix"]
-    pad = 20 + 7 * max((len(str(x)) for x in labels), default=4)
-    width, height = pad + cell * len(labels) + 50, pad + cell * len(labels) + 4
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             'class="confusion">', f'<rect width="{width}" height="{height}" fill="#fff"/>',
-             '<text x="4" y="14" font-size="11">true \u2193 / predicted \u2192</text>']
-    for i, row in enumerate(m):
-        total = sum(row) or 1
-        y = pad + i * cell
-        parts.append(f'<text x="{pad - 4}" y="{y + cell / 2 + 4}" font-size="11" '
-                     f'text-anchor="end">{_esc(labels[i])}</text>')
-        for j, n in enumerate(row):
-            x = pad + j * cell
-            colour = "#2166ac" if i == j else "#b2182b"
-            parts.append(f'<rect class="cell" x="{x}" y="{y}" width="{cell - 2}" '
-                         f'height="{cell - 2}" fill="{colour}" '
-                         f'fill-opacity="{0.08 + 0.9 * n / total:.2f}"/><text '
-                         f'x="{x + cell / 2 - 1}" y="{y + cell / 2 + 4}" font-size="11" '
-                         f'text-anchor="middle">{n}</text>')
-    for j, lab in enumerate(labels):
-        x = pad + j * cell + cell / 2
-        parts.append(f'<text x="{x}" y="{pad - 4}" font-size="11" text-anchor="start" '
-                     f'transform="rotate(-45 {x} {pad - 4})">{_esc(lab)}</text>')
-    return "\n".join([*parts, "</svg>"])
-
-
-def svg_bars(items: dict[str, float], width: int = 520) -> str:
-    """Horizontal bars of a fraction per name (pass@1 per category)."""
-    row = 22
-    height = row * len(items) + 10
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">']
-    for i, (name, v) in enumerate(items.items()):
-        y = 5 + i * row
-        parts.append(f'<text x="150" y="{y + 14}" font-size="12" text-anchor="end">'
-                     f'{_esc(name)}</text><rect x="156" y="{y + 3}" height="{row - 6}" '
-                     f'width="{v * (width - 220):.1f}" fill="#4575b4"/><text '
-                     f'x="{160 + v * (width - 220):.1f}" y="{y + 14}" font-size="12">'
-                     f'{_pct(v)}</text>')
-    return "\n".join([*parts, "</svg>"])
-
-
-def _html_table(head: list[str], rows: list[list[str]]) -> str:
-    th = "".join(f"<th>{_esc(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<table><tr>{th}</tr>{body}</table>"
-
+# -- HTML ------------------------------------------------------------------------------------
 
 def render_html(summary: dict[str, Any], config: dict[str, Any], plots: list[dict],
                 note: str = "") -> str:
-    cfg = ", ".join(f"{k} <code>{_esc(v)}</code>" for k, v in config.items())
+    cfg = ", ".join(f"{k} <code>{esc(v)}</code>" for k, v in config.items())
     body = ["<h1>IoTBench report</h1>", f"<p>Configuration: {cfg}</p>", "<ul>",
-            *[f"<li>{_esc(x)}</li>" for x in overall_lines(summary)], "</ul>",
+            *[f"<li>{esc(x)}</li>" for x in overall_lines(summary)], "</ul>",
             "<h2>pass@1 per category</h2>",
             svg_bars({k: g["pass_at"].get(1, 0.0) for k, g in summary["category"].items()})]
     for key in ("category", "difficulty", "task"):
-        body += [f"<h2>Per {key}</h2>", _html_table(HEAD[key], _rows(summary, key))]
+        body += [f"<h2>Per {key}</h2>", html_table(HEAD[key], _rows(summary, key))]
     if summary["errors"]:
-        body += ["<h2>Errors</h2><ul>", *[f"<li>{_esc(e)}</li>" for e in summary["errors"]],
+        body += ["<h2>Errors</h2><ul>", *[f"<li>{esc(e)}</li>" for e in summary["errors"]],
                  "</ul>"]
     body.append("<h2>What the programs returned (one visible case per task)</h2>")
     if note:
-        body.append(f"<p>{_esc(note)}</p>")
+        body.append(f"<p>{esc(note)}</p>")
     for p in plots:
-        body.append(f"<h3>{_esc(p['task'])} (sample {p['sample']}, case {_esc(p['case'])}): "
-                    f"{'PASS' if p['passed'] else 'FAIL'}, {_esc(p['summary'])}</h3>")
-        body.append(svg_events(p) if p["kind"] == "events" else svg_confusion(p))
-    style = ("body{font-family:sans-serif;max-width:1000px;margin:2em auto}"
-             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
-             "padding:3px 8px;text-align:right}td:first-child{text-align:left}")
-    return (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>IoTBench report"
-            f"</title><style>{style}</style></head><body>\n" + "\n".join(body)
-            + "\n</body></html>\n")
+        body.append(f"<h3>{esc(p['task'])} (sample {p['sample']}, case {esc(p['case'])}): "
+                    f"{'PASS' if p['passed'] else 'FAIL'}, {esc(p['summary'])}</h3>")
+        body.append(svg_plot(p))
+    return html_page("IoTBench report", body)
 
 
 def bench_label(config: dict[str, Any]) -> str:
@@ -423,7 +263,7 @@ def render_compare(benches: list[tuple[str, list[dict[str, Any]], int]]) -> str:
             ["solved (all finished)", *[solved(s["overall"]) for s in sums]],
             [f"solved (the {len(common)} tasks all finished)",
              *[solved(s["overall"] if s else None) for s in sums_common]],
-            ["pass@1 (all finished)", *[_pct(s["overall"]["pass_at"].get(1, 0)) for s in sums]],
+            ["pass@1 (all finished)", *[pct(s["overall"]["pass_at"].get(1, 0)) for s in sums]],
             ["tokens out per run (mean)",
              *[f"{s['overall']['tokens_out']['mean']:.0f}" for s in sums]],
             ["tokens in per run (mean)",
@@ -448,7 +288,6 @@ def render_compare(benches: list[tuple[str, list[dict[str, Any]], int]]) -> str:
 
 def write_reports(out: Path, plots: bool = True) -> dict[str, Any]:
     """Summarise OUT/results.jsonl into report.md and report.html; return the summary."""
-    from agent.bench import load_results
 
     records = load_results(out)
     config = json.loads((out / "bench.json").read_text())["config"]

@@ -29,7 +29,7 @@ from typing import Any
 from agent.configuration import MODES, RunConfig, add_stage_arguments, stage_options
 from agent.context import RunContext
 from agent.errors import EXIT_FAIL, EXIT_OK, BadInputError, Interrupted, interrupt_signal
-from agent.models.base import add_adapter_argument, parse_adapter_args
+from agent.models.base import add_model_arguments, parse_adapter_args, server_url
 from agent.spec import load_spec
 from sandboxes import BACKENDS
 
@@ -42,9 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "passes")
     r.add_argument("spec", type=Path, nargs="?", help="spec file")
     r.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue an interrupted run")
-    r.add_argument("--model", default=RunConfig.model, help="registered name, .gguf or HF dir")
-    r.add_argument("--backend", choices=["auto", "llama", "hf"], default="auto")
-    add_adapter_argument(r)
+    add_model_arguments(r, RunConfig.model)
     r.add_argument("--mode", choices=MODES, default="agent")
     r.add_argument("--max-attempts", type=int, default=RunConfig.max_attempts)
     r.add_argument("--max-new-tokens", type=int, default=RunConfig.max_new_tokens)
@@ -63,6 +61,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
             raise BadInputError(f"run: --{name.replace('_', '-')} must be at least 1")
     return RunConfig(
         model=args.model, backend=args.backend, adapter=parse_adapter_args(args.adapter),
+        base_url=server_url(args),
         mode=args.mode,
         max_attempts=args.max_attempts, max_new_tokens=args.max_new_tokens,
         time_limit_s=args.time_limit, seed=args.seed, sandbox=args.sandbox,

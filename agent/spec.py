@@ -249,6 +249,7 @@ def load_spec(path: str | Path) -> Spec:
     except UnicodeDecodeError:
         raise ld.error("", "not a UTF-8 text file") from None
     doc = ld.mapping(doc, "(top level)")
+    _refuse_placeholders(ld, doc)
     ld.only(doc, TOP_KEYS, "")
 
     spec_id = ld.field(doc, "id", "", str, "an id matching [a-z0-9][a-z0-9-]*")
@@ -279,6 +280,63 @@ def load_spec(path: str | Path) -> Spec:
         seen.add(case.name)
         cases.append(case)
     return Spec(spec_id, title.strip(), requirement, function, cases, limits, path, tuple(tags))
+
+
+# A field still to fill in is the mapping {todo: TEXT}, as `gpiot new` writes it. Reserved
+# only where a mapping was never valid (a literal argument value may be any mapping), so no
+# spec that loaded before changes meaning.
+PLACEHOLDER_KEY = "todo"
+_FILL_IN = {"expect": "fill in the expected output", "check": "say how the output is compared",
+            "requirement": "describe the task in your own words", "title": "write a one-line title",
+            "description": "describe the argument"}
+
+
+def is_placeholder(value: Any) -> bool:
+    """The mapping {todo: ...} that marks a field `gpiot new` left for the user to fill in."""
+    return isinstance(value, dict) and set(value) == {PLACEHOLDER_KEY}
+
+
+def placeholders(doc: dict) -> list[tuple[str, str]]:
+    """(where, field) of every placeholder, cases first: their expected outputs are what only
+    the user can supply. Tolerates a malformed document (validation reports that later)."""
+    found: list[tuple[str, str]] = []
+    cases = doc.get("cases")
+    for i, case in enumerate(cases if isinstance(cases, list) else []):
+        if not isinstance(case, dict):
+            continue
+        name = case.get("name")
+        where = f"case {name!r}" if isinstance(name, str) else f"cases[{i}]"
+        if is_placeholder(case.get("expect")):
+            found.append((where, "expect"))
+        check = case.get("check")
+        if is_placeholder(check):
+            found.append((where, "check"))
+        elif isinstance(check, dict):
+            found += [(where, f"check.{k}") for k, v in check.items() if is_placeholder(v)]
+    found += [("", key) for key in ("title", "requirement") if is_placeholder(doc.get(key))]
+    function = doc.get("function")
+    args = function.get("args") if isinstance(function, dict) else None
+    for i, arg in enumerate(args if isinstance(args, list) else []):
+        if isinstance(arg, dict) and is_placeholder(arg.get("description")):
+            found.append(("", f"function.args[{i}].description"))
+    return found
+
+
+def _refuse_placeholders(ld: _Loader, doc: dict) -> None:
+    """One line naming the first placeholder and what to put there, and listing the rest."""
+    found = placeholders(doc)
+    if not found:
+        return
+    (where, what), rest = found[0], found[1:]
+    # check.max -> check; function.args[1].description -> description
+    key = "check" if what.startswith("check") else what.rsplit(".", 1)[-1]
+    hint = _FILL_IN.get(key, "fill it in")
+    more = ""
+    if rest:
+        more = " (still placeholders as well: " + ", ".join(
+            f"{w} {f}" if w else f for w, f in rest) + ")"
+    raise ld.error(where, f"{what} is still the placeholder written by `gpiot new`; "
+                          f"{hint}{more}")
 
 
 def _function(ld: _Loader, raw: dict) -> Function:

@@ -17,8 +17,9 @@ from typing import Any, Literal
 
 from agent.errors import BadInputError
 
-Backend = Literal["auto", "llama", "hf"]
-BACKENDS: tuple[str, ...] = ("auto", "llama", "hf")
+Backend = Literal["auto", "llama", "hf", "openai"]
+BACKENDS: tuple[str, ...] = ("auto", "llama", "hf", "openai")
+OPENAI_PREFIX = "openai:"  # --model openai:NAME: a model an OpenAI-compatible server serves
 
 # The roles fine-tuning trains one adapter for (GPIoT's decomposition and code generation,
 # plus repair), and which of them each of the graph's model calls speaks in: requirement
@@ -28,6 +29,7 @@ CALL_ROLE: dict[str, str] = {"decompose": "decompose", "specify": "decompose", "
                              "rewrite": "code", "repair": "repair"}
 ALL_ROLES = "*"  # the key of an adapter that serves every call
 LLAMA_OPTIONS = ("prefix_cache", "parallel", "lookup")  # load_model options hf ignores
+SERVER_OPTIONS = ("base_url",)  # load_model options only the openai backend takes
 Adapter = str | os.PathLike[str] | Mapping[str, str | os.PathLike[str]]
 
 
@@ -166,6 +168,31 @@ def parse_adapter_args(values: list[str] | None) -> str | dict[str, str] | None:
     return roles[ALL_ROLES] if list(roles) == [ALL_ROLES] else roles
 
 
+def add_model_arguments(parser: argparse.ArgumentParser, default_model: str) -> None:
+    """--model, --backend, --base-url and --adapter, as `run` and `bench` take them."""
+    parser.add_argument("--model", default=default_model,
+                        help="registered name, .gguf, HF dir, or openai:NAME for a model an "
+                             "OpenAI-compatible server serves (Ollama, llama-server, vLLM)")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto")
+    parser.add_argument("--base-url", metavar="URL", default=None,
+                        help="the OpenAI-compatible server of --model openai:NAME (default "
+                             "$GPIOT_BASE_URL, then $OPENAI_BASE_URL)")
+    add_adapter_argument(parser)
+
+
+def server_url(args: argparse.Namespace) -> str | None:
+    """--base-url (or the environment's) for an openai:NAME model, else None: a local model
+    keeps no URL in run.json. Exits 2 on a URL that is not http(s)://HOST[:PORT][/path]."""
+    if not (args.backend == "openai" or str(args.model).startswith(OPENAI_PREFIX)):
+        if args.base_url:
+            raise BadInputError("--base-url is for --model openai:NAME (an OpenAI-compatible "
+                                "server)")
+        return None
+    from agent.models.openai_compat import base_url
+
+    return base_url(args.base_url)
+
+
 def add_adapter_argument(parser: argparse.ArgumentParser) -> None:
     """--adapter as `run` and `bench` take it (parse with parse_adapter_args)."""
     parser.add_argument("--adapter", action="append", metavar="[ROLE=]PATH",
@@ -182,7 +209,8 @@ def load_model(
 ) -> ChatModel:
     """Load a registered model name, .gguf file or HF directory on the chosen backend.
 
-    auto: a .gguf file runs on llama.cpp (fast on a CPU), a directory on transformers.
+    auto: a .gguf file runs on llama.cpp (fast on a CPU), a directory on transformers, and
+    openai:NAME on the OpenAI-compatible server at options["base_url"].
     adapter: a LoRA adapter (GGUF for llama.cpp, a peft directory for hf) for every call, or
     {role: adapter} (roles: ADAPTER_ROLES) so each of GPIoT's roles runs on its own.
     """
@@ -193,6 +221,15 @@ def load_model(
         raise BadInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     adapters = role_adapters(adapter)
     text = os.fspath(name_or_path)
+    if backend == "openai" or text.startswith(OPENAI_PREFIX):
+        if adapters:
+            raise BadInputError("--adapter: a model server applies its own adapters; load "
+                                "the adapter there (e.g. llama-server --lora FILE)")
+        from agent.models.openai_compat import OpenAIModel
+
+        return OpenAIModel(text.removeprefix(OPENAI_PREFIX), base_url=options.get("base_url"))
+    for server_only in SERVER_OPTIONS:
+        options.pop(server_only, None)
     path = model_path(text)
     sha = MODELS[text].sha256 if text in MODELS else None
     name = text if text in MODELS else Path(text).name

@@ -1,6 +1,7 @@
-"""finalize: write the artifacts — solution.py (the best candidate) and report.json with the
-best candidate judged on every case, hidden ones included. A run stopped by a signal writes
-them through the same function (agent.run), from its last checkpoint."""
+"""finalize: write the artifacts — solution.py (the best candidate), report.json with the
+best candidate judged on every case, hidden ones included, and report.html (agent.run_report)
+to read it in a browser. A run stopped by a signal writes them through the same function
+(agent.run), from its last checkpoint."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ def measured_cases(state: State, cand: Candidate) -> list[dict[str, Any]]:
 
 def write_artifacts(state: State, ctx: RunContext, reason: str, *,
                     judge: bool = True) -> dict[str, Any]:
-    """Write solution.py (the best program so far) and report.json; return the report.
+    """Write solution.py (the best program so far), report.json and report.html; return the
+    report.
 
     judge: run the program on every case, hidden ones included, so the verdict is measured
     on what is on disk. A run stopped by a signal reports only what it already measured:
@@ -85,6 +87,7 @@ def write_artifacts(state: State, ctx: RunContext, reason: str, *,
         "packages": package_versions(),
     }
     atomic_write(ctx.run_dir / "report.json", json.dumps(report, indent=2, default=str) + "\n")
+    write_html(ctx, report, [c for c in cases if not c["hidden"]])
     n_pass = sum(c["passed"] for c in cases)
     ctx.log(f"[finalize] {'SOLVED' if solved else 'NOT SOLVED'} ({reason}); best "
             f"{report['best_candidate']}: {n_pass}/{len(cases)} cases"
@@ -92,6 +95,18 @@ def write_artifacts(state: State, ctx: RunContext, reason: str, *,
             f"{len(report['attempts'])} attempt(s), {report['tokens_out']} tokens out, "
             f"{report['wall_s']:.0f} s -> {Path(ctx.run_dir)}")
     return report
+
+
+def write_html(ctx: RunContext, report: dict[str, Any], visible: list[dict[str, Any]]) -> None:
+    """report.html from the values the run measured on the visible cases (no new sandbox
+    run: a stopped run must exit now). It is a view of report.json, written after it: an
+    error here is logged and the run goes on with its record intact."""
+    try:
+        from agent.run_report import write_run_html
+
+        write_run_html(ctx.run_dir, report, ctx.spec, visible)
+    except Exception as exc:  # noqa: BLE001 - never lose the run to its page
+        ctx.log(f"[finalize] report.html not written: {type(exc).__name__}: {exc}")
 
 
 @timed("finalize")
