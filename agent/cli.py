@@ -116,7 +116,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from agent.checker import SpecResult, case_line, check_solution, write_json, write_junit
     from agent.spec import load_spec
     from sandboxes import open_sandbox
-    from sandboxes.docker_sandbox import new_run_id
+    from sandboxes.base import new_run_id
 
     pairs = _pairs(args)
     specs = [load_spec(p) for p, _ in pairs]  # every spec validated before anything runs
@@ -187,12 +187,13 @@ def cmd_sandbox_doctor(args: argparse.Namespace) -> int:
 
 def cmd_sandbox_clean(args: argparse.Namespace) -> int:
     from sandboxes import docker_sandbox
+    from sandboxes.base import stale_scratch
 
     client = docker_sandbox.connect()
     gone = docker_sandbox.leftovers(client, only_dead_owners=True)
     for c in gone:
         c.remove(force=True)
-    scratch = docker_sandbox.stale_scratch()
+    scratch = stale_scratch()
     for d in scratch:
         shutil.rmtree(d, ignore_errors=True)
     print(f"removed {len(gone)} leftover gpiot container(s) and {len(scratch)} scratch "

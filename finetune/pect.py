@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import BadInputError
-from finetune.train import LoraSection, PectSection, lora_config
+from finetune.lora import LoraSection, PectSection, lora_config
 
 SHARED = "shared"
 

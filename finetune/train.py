@@ -25,38 +25,15 @@ from typing import Any
 import yaml
 
 from agent.errors import BadInputError, InfraError
+from finetune.lora import ALL_LINEAR, LoraSection, PectSection, lora_config  # noqa: F401
 
 ROLES: tuple[str, ...] = ("code", "decompose", "repair")
 MESSAGE_ROLES = ("system", "user", "assistant")
-ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 IGNORE = -100  # label of tokens that carry no loss (prompt, padding)
 INSTALL_HINT = "pip install -e .[hf]  (torch==2.13.0, transformers, peft, gguf)"
 
 
 # -- configuration ------------------------------------------------------------------------
-
-
-@dataclass
-class LoraSection:
-    """One LoRA path: rank, alpha, dropout and the projections it wraps."""
-
-    r: int = 16
-    alpha: float = 32.0
-    dropout: float = 0.05
-    target_modules: list[str] = field(default_factory=lambda: list(ALL_LINEAR))
-
-
-@dataclass
-class PectSection:
-    """PECT: per-role LoRA paths, a shared k/v path mixed by lambda, optional FFN adapters."""
-
-    roles: list[str] = field(default_factory=lambda: ["decompose", "code"])
-    lam: float = 0.5  # `lambda` in YAML: k/v delta = lam * shared + (1 - lam) * role
-    shared: LoraSection = field(
-        default_factory=lambda: LoraSection(r=8, alpha=16.0, target_modules=["k_proj", "v_proj"])
-    )
-    ffn_adapter: bool = False  # bottleneck adapters beside each FFN (transformers-only)
-    ffn_dim: int = 64
 
 
 @dataclass
@@ -402,14 +379,6 @@ def load_base(base: str, dtype: Any, device: str) -> tuple[Any, Any]:
                          "GGUF or HF model directory (gpiot models pull NAME)") from exc
     model.config.use_cache = False
     return model.to(device), tok
-
-
-def lora_config(sec: LoraSection) -> Any:
-    from peft import LoraConfig
-
-    return LoraConfig(r=sec.r, lora_alpha=sec.alpha, lora_dropout=sec.dropout,
-                      target_modules=list(sec.target_modules), bias="none",
-                      task_type="CAUSAL_LM")
 
 
 def lm_loss(model: Any, batch: dict[str, Any], chunk: int) -> tuple[Any, int]:

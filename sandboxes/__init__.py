@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 
-from sandboxes.base import ExecutionRequest, ExecutionResult, Limits, Sandbox
+from sandboxes.base import ExecutionRequest, ExecutionResult, Limits, Sandbox, stale_scratch
 
 BACKENDS = ("docker-warm", "docker-cold", "bwrap")
 DEFAULT_BACKEND = "docker-warm"
@@ -23,7 +23,7 @@ def open_sandbox(name: str = DEFAULT_BACKEND) -> Sandbox:
 
     if name not in BACKENDS:
         raise ValueError(f"unknown sandbox {name!r}; choose from {', '.join(BACKENDS)}")
-    for scratch in docker_sandbox.stale_scratch():
+    for scratch in stale_scratch():
         shutil.rmtree(scratch, ignore_errors=True)
     if name == "bwrap":  # only ever when asked for by name: it isolates less than Docker
         import sys

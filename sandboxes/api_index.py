@@ -150,7 +150,7 @@ def build_index(sandbox: Any = None) -> dict[str, Any]:
         if own:
             sb.close()
     if res.status != OK or not isinstance(res.value, dict):
-        from agent.errors import InfraError
+        from sandboxes.errors import InfraError
 
         raise InfraError(f"listing the sandbox's modules failed: {res.status} {res.error}")
     return res.value

@@ -29,17 +29,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agent.errors import InfraError
 from sandboxes import base, image
-from sandboxes.base import ExecutionRequest, ExecutionResult, Output
-from sandboxes.docker_sandbox import (
+from sandboxes.base import (
     KEEP_BYTES,
     SCRATCH_PREFIX,
     STARTUP_GRACE_S,
     THREAD_ENV,
+    ExecutionRequest,
+    ExecutionResult,
+    Output,
     classify,
     write_inputs,
 )
+from sandboxes.errors import InfraError
 
 WARNING = ("bwrap: weaker isolation than Docker (no seccomp filter; without root no cgroup, "
            "so memory is an address-space rlimit and processes an RLIMIT_NPROC); use it only "

@@ -8,30 +8,35 @@ inputs and solution mounted read-only, labels naming gpiot, the run and the owni
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from agent.errors import InfraError
 from sandboxes import base, image
-from sandboxes.base import ExecutionRequest, ExecutionResult, Output
+from sandboxes.base import (  # what every backend shares lives in base; still importable here
+    HARNESS,  # noqa: F401
+    KEEP_BYTES,
+    SCRATCH_PREFIX,
+    STARTUP_GRACE_S,
+    THREAD_ENV,
+    ExecutionRequest,
+    ExecutionResult,
+    Output,
+    classify,
+    new_run_id,  # noqa: F401
+    pid_alive,
+    stale_scratch,  # noqa: F401
+    write_inputs,
+)
+from sandboxes.errors import InfraError
 
-HARNESS = Path(__file__).resolve().parent / "harness.py"
 LABEL = "gpiot"
 LABEL_RUN = "gpiot.run"
 LABEL_PID = "gpiot.pid"
-SCRATCH_PREFIX = "gpiot-sbx-"  # + owner pid: host scratch dirs a SIGKILLed gpiot leaves
-KEEP_BYTES = 32 * 1024  # head and tail of program output kept for feedback
-STARTUP_GRACE_S = 10.0  # interpreter + numpy import before the harness's own alarm counts
-THREAD_ENV = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 
 DOCKER_FIX = (
     "start a Docker engine: on Debian `apt-get install -y docker.io` then `dockerd &` "
@@ -186,76 +191,6 @@ def _kill(container) -> None:  # noqa: ANN001
         pass
 
 
-def write_inputs(workdir: Path, request: ExecutionRequest) -> None:
-    """Lay out what the harness reads: solution, harness, case.json and arrays.npz."""
-    inputs = workdir / "input"
-    inputs.mkdir()
-    arrays: dict[str, np.ndarray] = {}
-    args: dict[str, Any] = {}
-    for i, (name, value) in enumerate(request.args.items()):
-        if isinstance(value, np.ndarray):
-            key = f"a{i}"
-            arrays[key] = value
-            args[name] = {"array": key}
-        else:
-            args[name] = {"value": value}
-    np.savez(inputs / "arrays.npz", **arrays)
-    case = {"function": request.function, "args": args, "timeout_s": request.limits.timeout_s,
-            "max_result_bytes": request.limits.result_mb * 2**20}
-    (inputs / "case.json").write_text(json.dumps(case))
-    shutil.copyfile(request.solution, workdir / "solution.py")
-    shutil.copyfile(HARNESS, workdir / "harness.py")
-    for p in [workdir, inputs]:
-        p.chmod(0o755)
-    for p in [*inputs.iterdir(), workdir / "solution.py", workdir / "harness.py"]:
-        p.chmod(0o644)
-
-
-def classify(raw: bytes, output: Output, state: dict, timed_out: bool, overflow: bool,
-              limits: base.Limits) -> ExecutionResult:
-    """Turn what the container left into one failure class (or ok)."""
-    from sandboxes.harness import from_json_safe
-
-    exit_code = state.get("ExitCode")
-    parsed: dict | None = None
-    if raw and not overflow:
-        try:
-            parsed = json.loads(raw.decode("utf-8").splitlines()[-1])
-        except (ValueError, IndexError, UnicodeDecodeError):
-            parsed = None
-    if overflow:
-        too_much = ("program output" if output.total > limits.output_kb * 1024
-                    else "result stream")
-        return ExecutionResult(
-            base.OUTPUT_TOO_LARGE, output=output, exit_code=exit_code,
-            error=f"{too_much} passed the {limits.output_kb:,} KiB limit "
-                  f"({output.total:,} bytes printed); the run was stopped")
-    if state.get("OOMKilled"):
-        return ExecutionResult(base.MEMORY, output=output, exit_code=exit_code,
-                               error=f"killed for exceeding the {limits.memory_mb} MB memory "
-                                     "limit (confirmed: the container's OOMKilled flag)")
-    if parsed is None and timed_out:
-        return ExecutionResult(base.TIMEOUT, output=output, exit_code=exit_code,
-                               error=f"killed after {limits.timeout_s:g} s (+ start-up) "
-                                     "without finishing")
-    if parsed is None:
-        return ExecutionResult(base.CRASH, output=output, exit_code=exit_code,
-                               error=f"the process ended with exit code {exit_code} and no "
-                                     "result (killed, or exited the interpreter)")
-    status = parsed.get("status", base.CRASH)
-    if status not in base.EXECUTION_CLASSES:
-        status = base.CRASH
-    return ExecutionResult(
-        status,
-        value=from_json_safe(parsed.get("value")) if status == base.OK else None,
-        error=parsed.get("error", ""),
-        traceback=parsed.get("traceback", ""),
-        duration_s=parsed.get("duration_s"),
-        output=output,
-        exit_code=exit_code,
-    )
-
-
 def sweep(client) -> None:  # noqa: ANN001
     """Remove the leftovers; another gpiot process starting at the same moment (two bench
     workers) may be removing the same ones, and a container already gone is fine."""
@@ -279,32 +214,6 @@ def leftovers(client, only_dead_owners: bool = True) -> list:  # noqa: ANN001
     dead = []
     for c in found:
         pid = c.labels.get(LABEL_PID, "")
-        if not pid.isdigit() or not _alive(int(pid)):
+        if not pid.isdigit() or not pid_alive(int(pid)):
             dead.append(c)
     return dead
-
-
-def stale_scratch() -> list[Path]:
-    """Host scratch directories (inputs of an execution, a warm server's mount) whose owning
-    gpiot process is gone."""
-    found = []
-    for p in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
-        pid = p.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
-        if p.is_dir() and pid.isdigit() and not _alive(int(pid)):
-            found.append(p)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def new_run_id() -> str:
-    """Short unique id for a run's containers."""
-    return time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]

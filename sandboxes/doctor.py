@@ -6,8 +6,8 @@ import os
 import shutil
 from dataclasses import dataclass
 
-from agent.errors import InfraError
 from sandboxes import docker_sandbox, image
+from sandboxes.errors import InfraError
 
 
 @dataclass

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from agent.errors import InfraError
+from sandboxes.errors import InfraError
 
 HERE = Path(__file__).resolve().parent
 RECIPE_FILES = ("packages.txt", "build-rootfs.sh", "Dockerfile")

@@ -21,18 +21,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agent.errors import InfraError
 from sandboxes import base
-from sandboxes.base import ExecutionRequest, ExecutionResult, Limits, Output
-from sandboxes.docker_sandbox import (
+from sandboxes.base import (
     HARNESS,
     SCRATCH_PREFIX,
-    DockerSandbox,
+    ExecutionRequest,
+    ExecutionResult,
+    Limits,
+    Output,
     classify,
-    container_options,
     new_run_id,
     write_inputs,
 )
+from sandboxes.docker_sandbox import DockerSandbox, container_options
+from sandboxes.errors import InfraError
 
 FORKSERVER = Path(__file__).resolve().parent / "forkserver.py"
 SERVER_MB = 256  # the server's own share of the container's memory, beside the child's limit

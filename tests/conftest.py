@@ -31,12 +31,19 @@ def _open(name: str):  # noqa: ANN202
 
 
 @pytest.fixture(scope="session")
-def sandbox():
+def warm_sandbox():
     """The real default sandbox (the warm Docker fork-server). An engine that exists but fails
     is an error, not a skip."""
     sb = _open("docker-warm")
     yield sb
     sb.close()
+
+
+@pytest.fixture(scope="session")
+def sandbox(warm_sandbox):
+    """The real default sandbox; a module may override `sandbox` and still reach this one as
+    `warm_sandbox`."""
+    return warm_sandbox
 
 
 @pytest.fixture(scope="session")

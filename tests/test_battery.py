@@ -166,6 +166,8 @@ def host_secret():
 @pytest.mark.parametrize("name", list(BATTERY))
 def test_attack_is_contained(any_sandbox, gpiot_containers, task, name) -> None:
     source, expected, needle = BATTERY[name]
+    if expected != "timeout":  # headroom a loaded 2-core machine needs: the class is the point
+        (task / "spec.yaml").write_text(SPEC.replace("timeout_s: 4", "timeout_s: 30"))
     before = _sandbox_processes()  # other gpiot users on this machine may have their own
     case, elapsed = _attack(any_sandbox, task, source)
     assert case.status == expected, (case.status, case.summary, case.traceback[-500:])

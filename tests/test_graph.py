@@ -1,4 +1,5 @@
-"""Graph routing with a scripted model and the real sandbox on real traces (hrv-rmssd):
+"""Graph routing with a scripted model on real traces (hrv-rmssd), in a fake sandbox and the
+real one:
 each failure class reaches the right node, the controller redrafts after two stalled
 rounds, hidden cases never reach a prompt, single-shot is one draft, and resume continues
 from the checkpoint."""
@@ -18,7 +19,17 @@ from agent.models.base import ChatModel, Completion
 from agent.run import resume_run, start_run
 from agent.spec import load_spec
 
-pytestmark = pytest.mark.docker
+
+@pytest.fixture(params=["fake", pytest.param("docker-warm", marks=pytest.mark.docker)])
+def sandbox(request):
+    """Each routing case twice: in seconds without an engine (tests/fake_sandbox.py, the
+    real harness in this process, for these scripted programs only), and through the real
+    warm Docker sandbox."""
+    if request.param == "fake":
+        from fake_sandbox import FakeSandbox
+
+        return FakeSandbox()
+    return request.getfixturevalue("warm_sandbox")
 
 SPEC = Path(__file__).resolve().parent.parent / "examples/hrv-rmssd/spec.yaml"
 

@@ -1,12 +1,15 @@
 """The one interface every model backend implements, and the factory that picks one.
 
 Callers (the agent loop, benchmarks, tests) see only ChatModel; whether tokens come from
-llama.cpp on a CPU or transformers on a GPU is a load-time choice.
+llama.cpp on a CPU or transformers on a GPU is a load-time choice. The backends import this
+module, never the other way round: load_model finds a backend's class in BACKEND_CLASSES
+and imports it by name only when that backend is chosen.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import time
 from abc import ABC, abstractmethod
@@ -14,12 +17,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from agent.errors import BadInputError
 
 Backend = Literal["auto", "llama", "hf", "openai"]
 BACKENDS: tuple[str, ...] = ("auto", "llama", "hf", "openai")
 OPENAI_PREFIX = "openai:"  # --model openai:NAME: a model an OpenAI-compatible server serves
+URL_VARIABLES = ("GPIOT_BASE_URL", "OPENAI_BASE_URL")  # --base-url's defaults, in this order
+# The registry load_model picks a backend from: name -> "module:Class" (a ChatModel), imported
+# only when chosen, so importing this module loads no runtime (llama_cpp, torch, openai).
+BACKEND_CLASSES: dict[str, str] = {
+    "llama": "agent.models.llamacpp:LlamaCppModel",
+    "hf": "agent.models.hf:HFModel",
+    "openai": "agent.models.openai_compat:OpenAIModel",
+}
 
 # The roles fine-tuning trains one adapter for (GPIoT's decomposition and code generation,
 # plus repair), and which of them each of the graph's model calls speaks in: requirement
@@ -188,9 +200,20 @@ def server_url(args: argparse.Namespace) -> str | None:
             raise BadInputError("--base-url is for --model openai:NAME (an OpenAI-compatible "
                                 "server)")
         return None
-    from agent.models.openai_compat import base_url
-
     return base_url(args.base_url)
+
+
+def base_url(given: str | None) -> str | None:
+    """The server's URL from --base-url, else the environment; "/v1" added to a bare host
+    (the path every OpenAI-compatible server serves its API under)."""
+    url = given or next((os.environ[v] for v in URL_VARIABLES if os.environ.get(v)), None)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BadInputError(f"--base-url {url!r}: expected http://HOST:PORT[/v1], e.g. "
+                            "http://127.0.0.1:11434/v1 for Ollama")
+    return url.rstrip("/") + ("/v1" if parts.path.strip("/") == "" else "")
 
 
 def add_adapter_argument(parser: argparse.ArgumentParser) -> None:
@@ -199,6 +222,12 @@ def add_adapter_argument(parser: argparse.ArgumentParser) -> None:
                         help="LoRA adapter (GGUF for llama.cpp, PEFT dir for hf) for every "
                              f"call, or per role ({', '.join(ADAPTER_ROLES)}) as ROLE=PATH, "
                              "repeated; a role without one runs on the base weights")
+
+
+def backend_class(backend: str) -> type[ChatModel]:
+    """The ChatModel class registered for a backend (BACKEND_CLASSES), imported now."""
+    module, _, name = BACKEND_CLASSES[backend].partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def load_model(
@@ -225,9 +254,8 @@ def load_model(
         if adapters:
             raise BadInputError("--adapter: a model server applies its own adapters; load "
                                 "the adapter there (e.g. llama-server --lora FILE)")
-        from agent.models.openai_compat import OpenAIModel
-
-        return OpenAIModel(text.removeprefix(OPENAI_PREFIX), base_url=options.get("base_url"))
+        return backend_class("openai")(text.removeprefix(OPENAI_PREFIX),
+                                       base_url=options.get("base_url"))
     for server_only in SERVER_OPTIONS:
         options.pop(server_only, None)
     path = model_path(text)
@@ -240,11 +268,8 @@ def load_model(
             raise BadInputError(
                 f"{text}: the llama backend needs a .gguf file, not a directory (use --backend hf)"
             )
-        from agent.models.llamacpp import LlamaCppModel
-
-        return LlamaCppModel(path, name=name, sha256=sha, adapters=adapters, **options)
-    from agent.models.hf import HFModel
-
+        return backend_class("llama")(path, name=name, sha256=sha, adapters=adapters,
+                                      **options)
     for llama_only in LLAMA_OPTIONS:  # decoding switches of the llama.cpp engine
         options.pop(llama_only, None)
-    return HFModel(path, name=name, sha256=sha, adapters=adapters, **options)
+    return backend_class("hf")(path, name=name, sha256=sha, adapters=adapters, **options)

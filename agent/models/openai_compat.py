@@ -16,31 +16,17 @@ from __future__ import annotations
 import os
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from agent.errors import BadInputError, InfraError
-from agent.models.base import ChatModel, Completion
+from agent.models.base import URL_VARIABLES, ChatModel, Completion
+from agent.models.base import base_url as base_url  # lives in base (server_url); kept here
 
 PREFIX = "openai:"  # --model openai:NAME picks this backend
-URL_VARIABLES = ("GPIOT_BASE_URL", "OPENAI_BASE_URL")
 INSTALL_HINT = "python3 -m pip install 'openai==3.60.0'  (the gpiot[openai] extra)"
 # The OpenAI API takes at most 4 stop sequences; extra ones are cut here, so a strict server
 # does not refuse the call (the agent's extraction copes with text after a stop).
 MAX_STOPS = 4
 NO_DEADLINE_READ_S = 600.0  # a server silent this long between two pieces is stuck
-
-
-def base_url(given: str | None) -> str | None:
-    """The server's URL from --base-url, else the environment; "/v1" added to a bare host
-    (the path every OpenAI-compatible server serves its API under)."""
-    url = given or next((os.environ[v] for v in URL_VARIABLES if os.environ.get(v)), None)
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise BadInputError(f"--base-url {url!r}: expected http://HOST:PORT[/v1], e.g. "
-                            "http://127.0.0.1:11434/v1 for Ollama")
-    return url.rstrip("/") + ("/v1" if parts.path.strip("/") == "" else "")
 
 
 def _openai():  # noqa: ANN202 - the module
