@@ -45,6 +45,7 @@ from agent.configuration import (
 from agent.errors import EXIT_OK, BadInputError, GpiotError, InfraError, interrupt_exit_code
 from agent.models.base import add_model_arguments, parse_adapter_args, server_url
 from agent.results import append_result, load_results
+from agent.run import add_environment_argument
 from sandboxes import BACKENDS
 
 DEFAULT_TASKS = Path("iotbench/tasks")
@@ -68,6 +69,7 @@ class BenchConfig:
     max_attempts: int = RunConfig.max_attempts
     time_limit_s: float = RunConfig.time_limit_s
     sandbox: str = RunConfig.sandbox
+    environment: str | None = None  # a profile for every task instead of each spec's
     # stage switches and --candidates that differ from RunConfig's defaults (ablations)
     stages: dict[str, Any] = field(default_factory=dict)
 
@@ -76,7 +78,7 @@ class BenchConfig:
                          adapter=self.adapter,
                          mode=self.mode, max_attempts=self.max_attempts,
                          time_limit_s=self.time_limit_s, seed=self.seed + sample,
-                         sandbox=self.sandbox, **self.stages)
+                         sandbox=self.sandbox, environment=self.environment, **self.stages)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BenchConfig:
@@ -90,6 +92,7 @@ class Task:
     spec_path: str
     category: str
     difficulty: str
+    environment: str = "minimal"  # the spec's own (BenchConfig.environment overrides it)
 
 
 def tag_value(tags: Iterable[str], key: str, default: str) -> str:
@@ -117,7 +120,7 @@ def discover(tasks_dir: Path, pattern: str = "*") -> list[Task]:
                                 f"{tasks[spec.id].spec_path} and {path}")
         tasks[spec.id] = Task(spec.id, str(path.resolve()),
                               tag_value(spec.tags, "category", "uncategorised"),
-                              tag_value(spec.tags, "difficulty", "unrated"))
+                              tag_value(spec.tags, "difficulty", "unrated"), spec.environment)
     if not tasks:
         raise BadInputError(f"bench: no spec.yaml under {tasks_dir} matches --tasks {pattern!r}")
     return list(tasks.values())
@@ -183,6 +186,7 @@ def run_attempt(task: Task, sample: int, cfg: BenchConfig, out: Path, model: Any
     log_file.parent.mkdir(parents=True, exist_ok=True)
     record: dict[str, Any] = {"task": task.id, "sample": sample, "seed": cfg.seed + sample,
                               "category": task.category, "difficulty": task.difficulty,
+                              "environment": cfg.environment or task.environment,
                               "spec_path": task.spec_path,
                               "run_dir": run_dir.relative_to(out).as_posix(), "error": ""}
     started = time.time()
@@ -228,25 +232,27 @@ class Worker:
 
     def __init__(self) -> None:
         self.model: Any = None
-        self.sandbox: Any = None
+        self.sandboxes: Any = None
 
     def start(self, cfg: BenchConfig, out: Path, load: Callable[[BenchConfig], Any]) -> None:
-        from sandboxes import open_sandbox
+        from sandboxes import SandboxPool
 
         self.cfg, self.out = cfg, out
         model = load(cfg)
         self.model = SampledModel(model, cfg.temperature) if cfg.temperature > 0 else model
-        self.sandbox = open_sandbox(cfg.sandbox)
+        self.sandboxes = SandboxPool(cfg.sandbox)
+        self.sandboxes.get(cfg.environment)  # Docker and the image answer before any job
 
     def run(self, job: Job) -> dict[str, Any]:
         """One attempt; its results.jsonl record (the caller appends it)."""
         task, sample = job
-        return run_attempt(task, sample, self.cfg, self.out, self.model, self.sandbox)
+        sandbox = self.sandboxes.get(self.cfg.environment or task.environment)
+        return run_attempt(task, sample, self.cfg, self.out, self.model, sandbox)
 
     def close(self) -> None:
         try:
-            if self.sandbox is not None:
-                self.sandbox.close()
+            if self.sandboxes is not None:
+                self.sandboxes.close()
         finally:
             if self.model is not None:
                 self.model.close()
@@ -570,7 +576,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="seconds per task attempt")
     add_stage_arguments(b)
     b.add_argument("--sandbox", default=RunConfig.sandbox, choices=BACKENDS)
-    b.add_argument("--out", type=Path, help="output directory (default: runs/bench/<model>-<mode>)")
+    add_environment_argument(b)
+    b.add_argument("--out", type=Path,
+                   help="output directory (default: runs/bench/<model>-<mode>[-<environment>])")
     b.set_defaults(func=cmd_bench)
 
     r = sub.add_parser("bench-report", help="redraw report.md/report.html of a bench from "
@@ -599,7 +607,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
                        mode=args.mode,
                        samples=args.samples, seed=args.seed, temperature=temperature,
                        max_attempts=args.max_attempts, time_limit_s=args.time_limit,
-                       sandbox=args.sandbox,
+                       sandbox=args.sandbox, environment=args.environment,
                        stages=changed_stages(stage_options(args, "bench")))
 
 
@@ -608,7 +616,8 @@ def cmd_bench(args: argparse.Namespace,
     cfg = config_from_args(args)
     if args.ray_address and args.executor != "ray":
         raise BadInputError("bench: --ray-address needs --executor ray")
-    out = args.out or Path("runs/bench") / f"{Path(cfg.model).name}-{cfg.mode}"
+    env = f"-{cfg.environment}" if cfg.environment else ""
+    out = args.out or Path("runs/bench") / f"{Path(cfg.model).name}-{cfg.mode}{env}"
     return run_bench(cfg, out, jobs=args.jobs, load=load, executor=args.executor,
                      ray_address=args.ray_address)
 

@@ -18,6 +18,7 @@ from xml.etree import ElementTree as ET
 
 from agent.checks import judge
 from agent.spec import Case, Spec
+from sandboxes import profiles
 from sandboxes.base import OK, ExecutionRequest, Sandbox
 
 
@@ -91,7 +92,12 @@ def check_case(spec: Spec, case: Case, solution: Path, sandbox: Sandbox,
 def check_solution(spec: Spec, solution: Path, sandbox: Sandbox, *,
                    cases: Iterable[Case] | None = None, run_id: str = "adhoc",
                    on_case: Callable[[CaseResult], None] | None = None) -> SpecResult:
-    """Judge `solution` on `cases` (default: all, hidden included — the judge sees all)."""
+    """Judge `solution` on `cases` (default: all, hidden included — the judge sees all), in a
+    sandbox of the spec's environment: a program judged where it will not run proves nothing."""
+    have = getattr(sandbox, "profile", profiles.DEFAULT)
+    if have != spec.environment:
+        raise ValueError(f"{spec.id} is written for environment {spec.environment!r} but the "
+                         f"sandbox runs {have!r}")
     results = []
     for case in spec.cases if cases is None else cases:
         r = check_case(spec, case, solution, sandbox, run_id)

@@ -20,7 +20,7 @@ from agent.errors import (
     GpiotError,
     interrupt_exit_code,
 )
-from sandboxes import BACKENDS, DEFAULT_BACKEND
+from sandboxes import BACKENDS, DEFAULT_BACKEND, profiles
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--bwrap", action="store_true",
                    help="also make the root filesystem the bwrap backend uses (exported from "
                         "the image; debootstrapped where there is no Docker)")
+    b.add_argument("--environment", choices=[*profiles.NAMES, "all"], default=profiles.DEFAULT,
+                   help="which profile's image: minimal (numpy, scipy; the default), "
+                        "scientific (also scikit-learn, pandas, NeuroKit2), or all")
     b.set_defaults(func=cmd_sandbox_build)
     ssub.add_parser("doctor", help="say what is missing and how to fix it").set_defaults(
         func=cmd_sandbox_doctor)
@@ -115,7 +118,7 @@ def _pairs(args: argparse.Namespace) -> list[tuple[Path, Path | None]]:
 def cmd_check(args: argparse.Namespace) -> int:
     from agent.checker import SpecResult, case_line, check_solution, write_json, write_junit
     from agent.spec import load_spec
-    from sandboxes import open_sandbox
+    from sandboxes import SandboxPool
     from sandboxes.base import new_run_id
 
     pairs = _pairs(args)
@@ -126,7 +129,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise BadInputError(f"check: spec id {spec.id!r} is used by both {ids[spec.id]} "
                                 f"and {spec.path}")
         ids[spec.id] = spec.path
-    sandbox = open_sandbox(args.sandbox)
+    pool = SandboxPool(args.sandbox)
+    pool.get(specs[0].environment)  # Docker and the image are checked before any spec runs
     run_id = new_run_id()
     results: list[SpecResult] = []
     try:
@@ -134,6 +138,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             if solution is None:
                 solution = args.solutions / f"{spec.id}.py"
             print(f"{spec.id} ({spec.path}) <- {solution}")
+            sandbox = pool.get(spec.environment)
             if not solution.is_file():
                 result = SpecResult(spec.id, str(spec.path), str(solution), [],
                                     sandbox.describe(), error=f"no solution file {solution}")
@@ -143,7 +148,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(result.verdict(), flush=True)
             results.append(result)
     finally:
-        sandbox.close()
+        pool.close()
     if len(results) > 1:
         n = sum(r.passed for r in results)
         print(f"verdict: {n}/{len(results)} specs pass")
@@ -157,6 +162,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_sandbox_build(args: argparse.Namespace) -> int:
     from sandboxes import docker_sandbox, image
 
+    names = profiles.NAMES if args.environment == "all" else (args.environment,)
     if args.bwrap:
         from sandboxes.bwrap import build_rootfs
 
@@ -164,11 +170,14 @@ def cmd_sandbox_build(args: argparse.Namespace) -> int:
             client = docker_sandbox.connect()
         except GpiotError:
             client = None  # no Docker: bwrap's root filesystem is debootstrapped directly
-        if client is not None:
-            image.build(client, method=args.method, force=args.force)
-        build_rootfs()
+        for name in names:
+            if client is not None:
+                image.build(client, method=args.method, force=args.force, profile=name)
+            build_rootfs(profile=name)
         return EXIT_OK
-    image.build(docker_sandbox.connect(), method=args.method, force=args.force)
+    client = docker_sandbox.connect()
+    for name in names:
+        image.build(client, method=args.method, force=args.force, profile=name)
     return EXIT_OK
 
 

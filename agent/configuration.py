@@ -45,6 +45,9 @@ class RunConfig:
     knowledge_code: bool = False  # show the cards' code in draft prompts (repair: never)
     plan_tokens: int = 200  # decompose/specify replies: a plan, not an essay
     sandbox: str = DEFAULT_BACKEND  # the warm fork-server; "docker-cold" for a container per case
+    # The sandbox profile (sandboxes/profiles.py) that replaces the spec's `environment`;
+    # None keeps the spec's (`bench --environment` judges a whole benchmark in one profile).
+    environment: str | None = None
     # llama.cpp decoding (agent/models/llamacpp_engine.py; the hf backend ignores them): reuse
     # the KV state of a prompt prefix already read, decode a round's candidates as parallel
     # sequences, and draft a greedy repair's tokens from its prompt. Greedy text is the same

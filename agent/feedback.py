@@ -662,22 +662,23 @@ def _helper_hint(text: str) -> str:
             "the same way, by the same steps")
 
 
-def _error_hints(text: str) -> list[str]:
+def _error_hints(text: str, environment: str | None = None) -> list[str]:
     hints = []
+    index = api_index.get_index(environment)
     m = re.search(r"module '([\w.]+)' has no attribute '(\w+)'", text) or re.search(
         r"cannot import name '(\w+)' from '([\w.]+)'", text)
     if m:
         mod, name = (m.group(1), m.group(2)) if "has no attribute" in m.group(0) else (
             m.group(2), m.group(1))
-        hints.append(api_index.explain_missing(mod, name))
+        hints.append(api_index.explain_missing(mod, name, index))
     m = re.search(r"No module named '([\w.]+)'", text)
     if m:
-        why = api_index.import_refusal(m.group(1).split(".")[0], api_index.get_index())
+        why = api_index.import_refusal(m.group(1).split(".")[0], index, environment)
         if why:
             hints.append(why)
     m = re.search(r"name '(\w+)' is not defined", text)
     if m:
-        imp = api_index.import_line(m.group(1))
+        imp = api_index.import_line(m.group(1), index)
         if imp:
             hints.append(f"`{m.group(1)}` is not imported: {imp}")
     specific = (_helper_hint(text) or _float_index_hint(text) or _broadcast_rank_hint(text)
@@ -708,7 +709,7 @@ def feedback_for_case(result: CaseResult, case: Case, spec: Spec) -> str:
             lines.append(_tail(tb, TRACEBACK_LINES))
         elif err:
             lines.append(err)
-        lines += ["Hint: " + h for h in _error_hints(f"{err}\n{tb}")]
+        lines += ["Hint: " + h for h in _error_hints(f"{err}\n{tb}", spec.environment)]
     elif status == "missing_function":
         lines.append(f"{err}. Define `def {fn.signature()}:` at the top level of the file.")
     elif status == "timeout":

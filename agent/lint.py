@@ -61,9 +61,10 @@ _DATA_CALLS = re.compile(r"^(np\.random|numpy\.random|random|open|input|np\.load
 
 
 def lint(source: str, function_name: str, arg_names: list[str], requirement: str = "",
-         index: dict[str, Any] | None = None, small_int_args: Collection[str] = ()
-         ) -> list[Finding]:
-    """All findings for `source`, blocking ones first; `index` defaults to the sandbox's.
+         index: dict[str, Any] | None = None, small_int_args: Collection[str] = (),
+         environment: str | None = None) -> list[Finding]:
+    """All findings for `source`, blocking ones first; `index` defaults to the sandbox's of
+    profile `environment` (sandboxes/profiles.py: what the program may import).
 
     small_int_args: arguments whose recordings are 8/16-bit integers (PCM audio, ADC counts),
     whose squares wrap around unless converted first."""
@@ -81,8 +82,8 @@ def lint(source: str, function_name: str, arg_names: list[str], requirement: str
                     "\"bandpass\", fs=fs, output=\"sos\")")
         return [Finding("syntax", exc.lineno or 0, msg, True)]
     if index is None:
-        index = api_index.get_index()
-    ctx = _Ctx(tree, source, index)
+        index = api_index.get_index(environment)
+    ctx = _Ctx(tree, source, index, environment)
     out: list[Finding] = []
     out += _check_function(tree, function_name, arg_names)
     out += _check_imports(ctx)
@@ -122,10 +123,12 @@ def format_findings(findings: list[Finding], limit: int = 6) -> str:
 class _Ctx:
     """Parsed draft plus what its names are bound to (aliases of modules and of names)."""
 
-    def __init__(self, tree: ast.Module, source: str, index: dict[str, Any] | None) -> None:
+    def __init__(self, tree: ast.Module, source: str, index: dict[str, Any] | None,
+                 environment: str | None = None) -> None:
         self.tree = tree
         self.source = source
         self.index = index
+        self.environment = environment
         self.modules: dict[str, str] = {}  # local name -> module ("np" -> "numpy")
         self.names: dict[str, str] = {}  # local name -> "module.name" for from-imports
         indexed = set(index["modules"]) if index else set()
@@ -220,7 +223,7 @@ def _check_imports(ctx: _Ctx) -> list[Finding]:
         else:
             continue
         for mod in mods:
-            why = api_index.import_refusal(mod.split(".")[0], ctx.index)
+            why = api_index.import_refusal(mod.split(".")[0], ctx.index, ctx.environment)
             if why:
                 out.append(Finding("import", node.lineno, why, True))
     return out

@@ -7,15 +7,15 @@ from functools import cache
 
 import prompts
 from agent.spec import Spec
-from sandboxes import api_index
+from sandboxes import api_index, profiles
 
 
 @cache
-def environment() -> str:
-    """What the sandbox image holds, in words (its python3-* packages). Versions are left
-    out on purpose: adding them changed the 0.5B's drafts for the worse (BENCHMARKS.md)."""
+def environment(profile: str | None = None) -> str:
+    """What the sandbox image of `profile` offers, in words. Versions are left out on
+    purpose: adding them changed the 0.5B's drafts for the worse (BENCHMARKS.md)."""
     return "Python 3.11 with its standard library" + "".join(
-        f", {x}" for x in api_index.third_party())
+        f", {x}" for x in api_index.third_party(profile))
 
 
 def spec_fields(spec: Spec) -> dict[str, str]:
@@ -25,12 +25,15 @@ def spec_fields(spec: Spec) -> dict[str, str]:
     r = spec.function.returns
     returns = f"{r.get('type')}" + (f": {r['description']}" if r.get("description") else "")
     return {"title": spec.title, "requirement": spec.requirement.strip(),
-            "signature": spec.function.signature(), "args": args, "returns": returns}
+            "signature": spec.function.signature(), "args": args, "returns": returns,
+            "libraries": profiles.get(spec.environment).libraries}
 
 
-def messages(user: str) -> list[dict[str, str]]:
-    return [{"role": "system", "content": prompts.render("system", environment=environment())},
-            {"role": "user", "content": user}]
+def messages(user: str, profile: str | None = None) -> list[dict[str, str]]:
+    """The chat for one call: the system prompt names what the profile's image holds."""
+    system = prompts.render("system", environment=environment(profile),
+                            absent=profiles.get(profile).absent)
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
 def advice(failure: str) -> str:

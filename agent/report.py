@@ -188,16 +188,16 @@ def collect_plots(records: list[dict[str, Any]], out: Path) -> tuple[list[dict],
     if not chosen:
         return [], ""
     from agent.errors import GpiotError
-    from sandboxes import open_sandbox
+    from sandboxes import SandboxPool
 
+    pool = SandboxPool()
     try:
-        sandbox = open_sandbox()
+        plots = [p for _, r in sorted(chosen.items())
+                 if (p := plot_data(r, out, pool.get(r.get("environment"))))]
     except GpiotError as exc:
         return [], f"plots skipped: {exc.line()}"
-    try:
-        plots = [p for _, r in sorted(chosen.items()) if (p := plot_data(r, out, sandbox))]
     finally:
-        sandbox.close()
+        pool.close()
     return plots, ""
 
 

@@ -30,8 +30,8 @@ from agent.configuration import MODES, RunConfig, add_stage_arguments, stage_opt
 from agent.context import RunContext
 from agent.errors import EXIT_FAIL, EXIT_OK, BadInputError, Interrupted, interrupt_signal
 from agent.models.base import add_model_arguments, parse_adapter_args, server_url
-from agent.spec import load_spec
-from sandboxes import BACKENDS
+from agent.spec import load_spec, with_environment
+from sandboxes import BACKENDS, profiles
 
 INTERRUPTED = "interrupted"  # stop_reason prefix of a run a signal stopped
 
@@ -52,7 +52,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_stage_arguments(r)
     r.add_argument("--runs-dir", type=Path, default=Path("runs"))
     r.add_argument("--sandbox", default=RunConfig.sandbox, choices=BACKENDS)
+    add_environment_argument(r)
     r.set_defaults(func=cmd_run)
+
+
+def add_environment_argument(p: argparse.ArgumentParser) -> None:
+    """`--environment`, shared by run and bench."""
+    p.add_argument("--environment", choices=profiles.NAMES, default=None,
+                   help="sandbox profile the program is written for and judged in, instead "
+                        "of the spec's `environment`: minimal (numpy, scipy) or scientific "
+                        "(also scikit-learn, pandas, NeuroKit2)")
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -65,7 +74,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         mode=args.mode,
         max_attempts=args.max_attempts, max_new_tokens=args.max_new_tokens,
         time_limit_s=args.time_limit, seed=args.seed, sandbox=args.sandbox,
-        **stage_options(args, "run"))
+        environment=args.environment, **stage_options(args, "run"))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -178,12 +187,12 @@ def _drive(run_dir: Path, meta: dict, inputs: dict | None, *, model: Any, sandbo
     from sandboxes import open_sandbox
 
     cfg = RunConfig.from_dict(meta["config"])
-    spec = load_spec(meta["spec_path"])
+    spec = with_environment(load_spec(meta["spec_path"]), cfg.environment)
     with StopSignals() as stops:
         own_sandbox = sandbox is None
         own_model = model is None
         try:
-            sandbox = sandbox or open_sandbox(cfg.sandbox)
+            sandbox = sandbox or open_sandbox(cfg.sandbox, spec.environment)
             if model is None:
                 log(f"[model] loading {cfg.model} ({cfg.backend})")
                 model = load_model(cfg.model, backend=cfg.backend, adapter=cfg.adapter,

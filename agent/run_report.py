@@ -234,17 +234,17 @@ def redraw_run_html(run_dir: Path, sandbox: Any = None) -> Path:
     from dataclasses import asdict
 
     from agent.checker import check_solution
-    from agent.spec import load_spec
+    from agent.spec import load_spec, with_environment
 
     report = json.loads((run_dir / "report.json").read_text())
-    spec = load_spec(report["spec_path"])
+    config = report.get("config") or {}
+    spec = with_environment(load_spec(report["spec_path"]), config.get("environment"))
     visible: list[dict[str, Any]] = []
     if (run_dir / "solution.py").is_file():
         from sandboxes import open_sandbox
 
         own = sandbox is None
-        sandbox = sandbox or open_sandbox((report.get("config") or {}).get("sandbox",
-                                                                             "docker-warm"))
+        sandbox = sandbox or open_sandbox(config.get("sandbox", "docker-warm"), spec.environment)
         try:
             res = check_solution(spec, run_dir / "solution.py", sandbox,
                                  cases=spec.visible_cases, run_id="run-report")

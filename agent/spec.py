@@ -12,7 +12,7 @@ import csv
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import numpy as np
 import yaml
 
 from agent.errors import SpecError
+from sandboxes import profiles
 from sandboxes.base import Limits
 from sandboxes.harness import Unconvertible, to_plain
 
@@ -34,7 +35,7 @@ METRICS: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {
     "events_f1": (("tolerance", "min"), {}),
     "accuracy": (("min",), {}),
 }
-TOP_KEYS = {"id", "title", "requirement", "function", "cases", "limits", "tags"}
+TOP_KEYS = {"id", "title", "requirement", "function", "cases", "limits", "tags", "environment"}
 CASE_KEYS = {"name", "hidden", "args", "expect", "check"}
 LIMIT_KEYS = {"timeout_s": float, "memory_mb": int, "output_kb": int}
 
@@ -95,6 +96,9 @@ class Spec:
     limits: Limits
     path: Path
     tags: tuple[str, ...] = ()
+    # The sandbox profile the program is written for and judged in (sandboxes/profiles.py):
+    # which libraries exist where it will run. Optional; `minimal` keeps v1's meaning.
+    environment: str = profiles.DEFAULT
 
     @property
     def visible_cases(self) -> list[Case]:
@@ -103,6 +107,13 @@ class Spec:
     @property
     def hidden_cases(self) -> list[Case]:
         return [c for c in self.cases if c.hidden]
+
+
+def with_environment(spec: Spec, environment: str | None) -> Spec:
+    """`spec` judged in another sandbox profile (`--environment`); None keeps its own."""
+    if not environment or environment == spec.environment:
+        return spec
+    return replace(spec, environment=profiles.get(environment).name)
 
 
 class _Loader:
@@ -267,6 +278,10 @@ def load_spec(path: str | Path) -> Spec:
     tags = doc.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise ld.error("tags", "expected a list of strings")
+    environment = doc.get("environment", profiles.DEFAULT)
+    if environment not in profiles.NAMES:
+        raise ld.error("environment", f"expected one of {', '.join(profiles.NAMES)}, got "
+                                      f"{environment!r}")
 
     raw_cases = ld.field(doc, "cases", "", list, "a list of cases")
     if not raw_cases:
@@ -279,7 +294,8 @@ def load_spec(path: str | Path) -> Spec:
             raise ld.error(f"cases[{i}].name", f"duplicate case name {case.name!r}")
         seen.add(case.name)
         cases.append(case)
-    return Spec(spec_id, title.strip(), requirement, function, cases, limits, path, tuple(tags))
+    return Spec(spec_id, title.strip(), requirement, function, cases, limits, path, tuple(tags),
+                environment)
 
 
 # A field still to fill in is the mapping {todo: TEXT}, as `gpiot new` writes it. Reserved

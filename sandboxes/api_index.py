@@ -4,12 +4,14 @@ Small models invent APIs (`from scipy.signal import rms`). To say so before spen
 sandbox run, lint needs the real public names of the image's modules. They are listed by
 running a program INSIDE the sandbox (the host's numpy/scipy may differ from Debian's), once
 per image tag, and cached as JSON in ``$XDG_CACHE_HOME/gpiot/sandbox/<tag>.api.json``
-(``:`` in the tag becomes ``-``).
+(``:`` in the tag becomes ``-``). Each profile (sandboxes/profiles.py) is its own image, so
+its own index, and names the modules listed.
 
 Import allowlist: the image's Python standard library minus `DENIED_STDLIB` (modules that
 cannot work in the locked-down container or have no place in a data function: network,
-processes, GUI, terminals, C escape hatches, packaging), plus the top-level packages of the
-image's ``python3-<name>`` Debian packages (``sandboxes/packages.txt``).
+processes, GUI, terminals, C escape hatches, packaging), plus the libraries the profile
+offers (`Profile.offered`; a library that is only there because another needs it, such as
+matplotlib for NeuroKit2, is not offered).
 """
 
 from __future__ import annotations
@@ -23,20 +25,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
+from sandboxes import profiles
 
-# Modules whose public names are listed (those that exist in the image).
-MODULES = (
-    "numpy", "numpy.fft", "numpy.linalg", "numpy.random", "numpy.polynomial", "numpy.ma",
-    "scipy", "scipy.signal", "scipy.signal.windows", "scipy.stats", "scipy.fft",
-    "scipy.fftpack", "scipy.interpolate", "scipy.integrate", "scipy.ndimage", "scipy.optimize",
-    "scipy.spatial", "scipy.spatial.distance", "scipy.linalg", "scipy.special", "scipy.cluster",
-    "scipy.cluster.vq", "scipy.cluster.hierarchy",
-    "math", "cmath", "statistics", "random", "collections", "itertools", "functools",
-    "operator", "heapq", "bisect", "json", "re", "datetime", "time", "string", "typing",
-    "dataclasses", "enum", "array", "struct", "decimal", "fractions", "csv", "io", "os",
-    "os.path", "sys",
-)
+HERE = Path(__file__).resolve().parent
 
 # Stdlib modules refused by lint, and why (network is off, pids are capped, no display...).
 DENIED_STDLIB: dict[str, str] = {
@@ -53,10 +44,6 @@ DENIED_STDLIB: dict[str, str] = {
                      "pydoc", "pydoc_data", "antigravity", "this", "msvcrt", "winreg",
                      "winsound", "nt", "_winapi"), "not usable in the sandbox"),
 }
-
-# pip-level names whose import name differs from the Debian package suffix.
-_IMPORT_NAMES = {"sklearn": "sklearn", "scikit-learn": "sklearn", "yaml": "yaml",
-                 "pil": "PIL", "dateutil": "dateutil"}
 
 # Names models commonly invent, with what to write instead.
 IDIOMS: dict[str, str] = {
@@ -124,26 +111,28 @@ def list_api():
 '''
 
 
-def cache_path(tag: str | None = None) -> Path:
-    """Where the index of image `tag` (default: the current recipe's) is cached."""
+def cache_path(tag: str | None = None, profile: str | None = None) -> Path:
+    """Where the index of image `tag` (default: the current recipe's of `profile`) is cached."""
     from sandboxes import image
 
-    tag = tag or image.image_tag()
+    tag = tag or image.image_tag(profile)
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return root / "gpiot" / "sandbox" / f"{tag.replace(':', '-').replace('/', '_')}.api.json"
 
 
-def build_index(sandbox: Any = None) -> dict[str, Any]:
-    """Run the listing program in the sandbox and return its index (not cached)."""
+def build_index(sandbox: Any = None, profile: str | None = None) -> dict[str, Any]:
+    """Run the listing program in the sandbox of `profile` and return its index (not
+    cached); a given sandbox says its own profile."""
     from sandboxes import open_sandbox
     from sandboxes.base import OK, ExecutionRequest, Limits
 
     own = sandbox is None
-    sb = open_sandbox() if own else sandbox
+    sb = open_sandbox(environment=profile) if own else sandbox
+    p = profiles.get(getattr(sb, "profile", None) or profile)
     try:
         with tempfile.TemporaryDirectory(prefix="gpiot-api-") as tmp:
             sol = Path(tmp) / "list_api.py"
-            sol.write_text(_LISTING.format(modules=MODULES), encoding="utf-8")
+            sol.write_text(_LISTING.format(modules=p.api_modules), encoding="utf-8")
             res = sb.execute(ExecutionRequest(solution=sol, function="list_api", args={},
                                               limits=Limits(timeout_s=60), case="api-index"))
     finally:
@@ -153,17 +142,18 @@ def build_index(sandbox: Any = None) -> dict[str, Any]:
         from sandboxes.errors import InfraError
 
         raise InfraError(f"listing the sandbox's modules failed: {res.status} {res.error}")
-    return res.value
+    return {**res.value, "environment": p.name}
 
 
-def load_index(tag: str | None = None, build: bool = True) -> dict[str, Any] | None:
+def load_index(tag: str | None = None, build: bool = True, profile: str | None = None
+               ) -> dict[str, Any] | None:
     """The cached index of the image (built on first use); None if unavailable."""
-    path = cache_path(tag)
-    return _load(str(path), build)
+    path = cache_path(tag, profile)
+    return _load(str(path), build, profiles.get(profile).name)
 
 
-@functools.lru_cache(maxsize=4)
-def _load(path_s: str, build: bool) -> dict[str, Any] | None:
+@functools.lru_cache(maxsize=8)
+def _load(path_s: str, build: bool, profile: str) -> dict[str, Any] | None:
     path = Path(path_s)
     if path.is_file():
         try:
@@ -172,7 +162,7 @@ def _load(path_s: str, build: bool) -> dict[str, Any] | None:
             pass
     if not build:
         return None
-    index = build_index()
+    index = build_index(profile=profile)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -181,24 +171,23 @@ def _load(path_s: str, build: bool) -> dict[str, Any] | None:
     return index
 
 
-def get_index() -> dict[str, Any] | None:
-    """The index for the current image, or None when neither cache nor sandbox is there."""
+def get_index(profile: str | None = None) -> dict[str, Any] | None:
+    """The index for the current image of `profile`, or None when neither cache nor sandbox
+    is there."""
     try:
-        return load_index()
+        return load_index(profile=profile)
     except Exception:  # noqa: BLE001 - no Docker/image: callers skip name checks
         return None
 
 
-def third_party() -> list[str]:
-    """Top-level import names of the image's python3-<name> Debian packages."""
-    from sandboxes.image import packages
+def _profile(index: dict[str, Any] | None, profile: str | None) -> profiles.Profile:
+    """The profile asked for, else the one the index was listed in, else the default."""
+    return profiles.get(profile or (index or {}).get("environment"))
 
-    names = []
-    for pkg in packages():
-        if pkg.startswith("python3-"):
-            base = pkg[len("python3-"):]
-            names.append(_IMPORT_NAMES.get(base, base.replace("-", "_")))
-    return sorted(set(names))
+
+def third_party(profile: str | None = None) -> list[str]:
+    """Top-level import names of the libraries the profile's image offers generated code."""
+    return list(profiles.get(profile).offered)
 
 
 def stdlib_names(index: dict[str, Any] | None = None) -> set[str]:
@@ -208,18 +197,26 @@ def stdlib_names(index: dict[str, Any] | None = None) -> set[str]:
     return {n for n in names if not n.startswith("_")}
 
 
-def allowed_imports(index: dict[str, Any] | None = None) -> set[str]:
+def allowed_imports(index: dict[str, Any] | None = None, profile: str | None = None
+                    ) -> set[str]:
     """Top-level module names generated code may import."""
-    return (stdlib_names(index) - set(DENIED_STDLIB)) | set(third_party())
+    offered = _profile(index, profile).offered
+    return (stdlib_names(index) - set(DENIED_STDLIB)) | set(offered)
 
 
-def import_refusal(top: str, index: dict[str, Any] | None = None) -> str | None:
+def import_refusal(top: str, index: dict[str, Any] | None = None, profile: str | None = None
+                   ) -> str | None:
     """Why top-level module `top` cannot be imported in the sandbox, or None if it can."""
-    if top in allowed_imports(index):
+    p = _profile(index, profile)
+    if top in allowed_imports(index, p.name):
         return None
-    avail = "available: " + ", ".join(third_party()) + " and the Python standard library"
+    avail = "available: " + ", ".join(p.offered) + " and the Python standard library"
     if top in DENIED_STDLIB:
         return f"`{top}` is not allowed: {DENIED_STDLIB[top]}; {avail}"
+    others = [q.name for q in profiles.PROFILES.values() if top in q.offered]
+    if others:  # the user can choose that environment; the model must do without
+        return (f"`{top}` is not in this sandbox (environment: {p.name}; it is in "
+                f"environment: {others[0]}); {avail}")
     return f"`{top}` is not installed in the sandbox; {avail}"
 
 

@@ -40,6 +40,10 @@ SCRATCH_PREFIX = "gpiot-sbx-"  # + owner pid: host scratch dirs a SIGKILLed gpio
 KEEP_BYTES = 32 * 1024  # head and tail of program output kept for feedback
 STARTUP_GRACE_S = 10.0  # interpreter + numpy import before the harness's own alarm counts
 THREAD_ENV = {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+# The environment of every sandboxed process. matplotlib (NeuroKit2 imports it in the
+# scientific image) wants a writable config dir and a display: /tmp and no GUI backend.
+SANDBOX_ENV = {"HOME": "/tmp", "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib",
+               **THREAD_ENV}
 
 
 @dataclass(frozen=True)

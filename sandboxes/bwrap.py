@@ -29,12 +29,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sandboxes import base, image
+from sandboxes import base, image, profiles
 from sandboxes.base import (
     KEEP_BYTES,
+    SANDBOX_ENV,
     SCRATCH_PREFIX,
     STARTUP_GRACE_S,
-    THREAD_ENV,
     ExecutionRequest,
     ExecutionResult,
     Output,
@@ -110,18 +110,19 @@ class Cgroup:
                 pass
 
 
-def rootfs_dir() -> Path:
+def rootfs_dir(profile: str | None = None) -> Path:
     """Root's own cache is not readable by the unprivileged user bwrap runs as: a system one."""
     if os.geteuid() == 0:
         cache = Path("/var/cache")
     else:
         cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return cache / "gpiot" / "sandbox" / f"rootfs-{image.recipe_hash()}"
+    p = profiles.get(profile)
+    return cache / "gpiot" / "sandbox" / f"rootfs-{p.name}-{image.recipe_hash(p.name)}"
 
 
-def build_rootfs(log=print) -> Path:  # noqa: ANN001
+def build_rootfs(log=print, profile: str | None = None) -> Path:  # noqa: ANN001
     """Export the Docker image's filesystem, or debootstrap it where there is no Docker."""
-    dest = rootfs_dir()
+    dest = rootfs_dir(profile)
     if (dest / "usr/bin/python3").exists():
         log(f"bwrap root filesystem {dest} is up to date")
         return dest
@@ -134,12 +135,12 @@ def build_rootfs(log=print) -> Path:  # noqa: ANN001
             from sandboxes import docker_sandbox
 
             client = docker_sandbox.connect()
-            img = image.find_image(client)
+            img = image.find_image(client, profile)
         except InfraError:
             client = img = None
         if img is not None:
-            log(f"exporting {image.image_tag()} into {dest}")
-            container = client.containers.create(image.image_tag(), command=["true"])
+            log(f"exporting {image.image_tag(profile)} into {dest}")
+            container = client.containers.create(image.image_tag(profile), command=["true"])
             try:
                 with tempfile.TemporaryFile() as tar:
                     for chunk in container.export():
@@ -156,8 +157,8 @@ def build_rootfs(log=print) -> Path:  # noqa: ANN001
                                  "`sudo python -m agent sandbox build --bwrap`")
             mirror, suite = image.debian_mirror()
             log(f"debootstrap {suite} into {dest} (about a minute)")
-            subprocess.run(["sh", str(image.HERE / "build-rootfs.sh"), str(tmp), mirror, suite,
-                            str(image.HERE / "packages.txt")], check=True, capture_output=True)
+            subprocess.run(image.rootfs_command(tmp, mirror, suite, profile), check=True,
+                           capture_output=True)
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp.chmod(0o755)
         os.replace(tmp, dest)
@@ -171,13 +172,15 @@ class BwrapSandbox:
 
     name = "bwrap"
 
-    def __init__(self, rootfs: Path | None = None) -> None:
+    def __init__(self, rootfs: Path | None = None, profile: str | None = None) -> None:
         if not shutil.which("bwrap"):
             raise InfraError("bubblewrap is not installed: `apt-get install -y bubblewrap`")
-        self.rootfs = rootfs or rootfs_dir()
+        self.profile = profiles.get(profile).name
+        self.rootfs = rootfs or rootfs_dir(self.profile)
         if not (self.rootfs / "usr/bin/python3").exists():
+            flag = "" if self.profile == profiles.DEFAULT else f" --environment {self.profile}"
             raise InfraError(f"no bwrap root filesystem at {self.rootfs}: run "
-                             "`python -m agent sandbox build --bwrap`")
+                             f"`python -m agent sandbox build --bwrap{flag}`")
         self.runs = 0
 
     def describe(self) -> dict[str, Any]:
@@ -185,13 +188,14 @@ class BwrapSandbox:
         if probe is not None:
             probe.remove()
         return {"backend": self.name, "rootfs": str(self.rootfs), "isolation": WARNING,
+                "environment": self.profile,
                 "limits": "cgroup (pids, memory)" if probe else "rlimits only"}
 
     def close(self) -> None:
         pass
 
     def command(self, workdir: Path, limits: base.Limits) -> list[str]:
-        env = [a for k, v in {"HOME": "/tmp", **THREAD_ENV}.items()
+        env = [a for k, v in SANDBOX_ENV.items()
                for a in ("--setenv", k, v)]
         return ["bwrap", "--ro-bind", str(self.rootfs), "/", "--dev", "/dev", "--proc", "/proc",
                 "--size", str(limits.tmpfs_mb * 2**20), "--perms", "1777", "--tmpfs", "/tmp",
@@ -217,7 +221,8 @@ class BwrapSandbox:
                     cgroup.enter()
                 else:
                     resource.setrlimit(resource.RLIMIT_NPROC, (limits.pids,) * 2)
-                mem = (limits.memory_mb + 128) * 2**20  # + the interpreter and numpy
+                # + the interpreter and the profile's libraries
+                mem = (limits.memory_mb + profiles.get(self.profile).import_mb) * 2**20
                 resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
                 if os.geteuid() == 0:  # else root outside = the sandbox user inside, owning
                     os.setgroups([])   # every file of the root filesystem

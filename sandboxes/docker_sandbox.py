@@ -16,13 +16,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sandboxes import base, image
+from sandboxes import base, image, profiles
 from sandboxes.base import (  # what every backend shares lives in base; still importable here
     HARNESS,  # noqa: F401
     KEEP_BYTES,
+    SANDBOX_ENV,
     SCRATCH_PREFIX,
     STARTUP_GRACE_S,
-    THREAD_ENV,
     ExecutionRequest,
     ExecutionResult,
     Output,
@@ -70,17 +70,22 @@ class DockerSandbox:
 
     name = "docker-cold"
 
-    def __init__(self, client=None, tag: str | None = None) -> None:  # noqa: ANN001
+    def __init__(self, client=None, tag: str | None = None,  # noqa: ANN001
+                 profile: str | None = None) -> None:
         self.client = client or connect()
-        self.tag = tag or image.image_tag()
-        img = image.find_image(self.client) if tag is None else self.client.images.get(tag)
+        self.profile = profiles.get(profile).name
+        self.tag = tag or image.image_tag(self.profile)
+        img = (image.find_image(self.client, self.profile) if tag is None
+               else self.client.images.get(tag))
         if img is None:
+            flag = "" if self.profile == profiles.DEFAULT else f" --environment {self.profile}"
             raise InfraError(f"sandbox image {self.tag} is not built: run "
-                             "`python -m agent sandbox build` (about a minute, as root)")
+                             f"`python -m agent sandbox build{flag}` (a minute or two, as root)")
         self.image_id = img.id
 
     def describe(self) -> dict[str, Any]:
-        return {"backend": self.name, "image": self.tag, "image_id": self.image_id}
+        return {"backend": self.name, "image": self.tag, "image_id": self.image_id,
+                "environment": self.profile}
 
     def close(self) -> None:
         self.client.close()
@@ -159,7 +164,7 @@ def container_options(limits: base.Limits, mount: Path, run_id: str, *, case: st
     return dict(
         user="65534:65534",
         working_dir="/tmp",
-        environment={"HOME": "/tmp", **THREAD_ENV},
+        environment=dict(SANDBOX_ENV),
         network_mode="none",
         read_only=True,
         tmpfs={"/tmp": f"rw,nosuid,nodev,size={limits.tmpfs_mb}m,mode=1777"},

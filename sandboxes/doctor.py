@@ -6,7 +6,7 @@ import os
 import shutil
 from dataclasses import dataclass
 
-from sandboxes import docker_sandbox, image
+from sandboxes import docker_sandbox, image, profiles
 from sandboxes.errors import InfraError
 
 
@@ -34,6 +34,13 @@ def diagnose() -> list[Finding]:
     found.append(Finding(img is not None, f"sandbox image {image.image_tag()}: "
                          f"{'present' if img else 'not built'}",
                          "python -m agent sandbox build   (as root; about a minute)"))
+    for name in profiles.NAMES:
+        if name != profiles.DEFAULT:  # optional: only specs that ask for it need it
+            built = image.find_image(client, name) is not None
+            found.append(Finding(True, f"sandbox image {image.image_tag(name)}: "
+                                 + ("present" if built else "not built (only specs with "
+                                    f"`environment: {name}` need it: python -m agent sandbox "
+                                    f"build --environment {name})")))
     left = docker_sandbox.leftovers(client)
     found.append(Finding(not left, f"leftover gpiot containers: {len(left)}",
                          "python -m agent sandbox clean"))

@@ -1,5 +1,6 @@
-"""Runs inside a long-lived sandbox container: import numpy and scipy once, then fork a fresh
-child per execution (the warm path; the host side is sandboxes/warm.py).
+"""Runs inside a long-lived sandbox container: import the profile's libraries (numpy and scipy,
+or those its argv names) once, then fork a fresh child per execution (the warm path; the host
+side is sandboxes/warm.py).
 
 Protocol over the container's stdin/stdout (nothing else reaches the host): the host writes
 one JSON line {"job": DIR, "timeout_s", "memory_mb", "output_kb", "max_result_bytes",
@@ -226,11 +227,13 @@ def _killpg(pgid: int) -> None:
 
 
 def main() -> None:
-    import numpy  # noqa: F401 - imported once here so every child starts with them
-    import scipy.fft  # noqa: F401
-    import scipy.interpolate  # noqa: F401
-    import scipy.signal  # noqa: F401
-    import scipy.stats  # noqa: F401
+    import importlib
+
+    # The profile's libraries (argv; sandboxes/profiles.py), imported once here so every
+    # child starts with them.
+    for name in sys.argv[1:] or ("numpy", "scipy.fft", "scipy.interpolate", "scipy.signal",
+                                 "scipy.stats"):
+        importlib.import_module(name)
 
     _protect()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)

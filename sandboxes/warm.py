@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sandboxes import base
+from sandboxes import base, profiles
 from sandboxes.base import (
     HARNESS,
     SCRATCH_PREFIX,
@@ -50,8 +50,9 @@ class WarmDockerSandbox(DockerSandbox):
 
     name = "docker-warm"
 
-    def __init__(self, client=None, tag: str | None = None, recycle_after: int = 200) -> None:  # noqa: ANN001
-        super().__init__(client, tag)
+    def __init__(self, client=None, tag: str | None = None, recycle_after: int = 200,  # noqa: ANN001
+                 profile: str | None = None) -> None:
+        super().__init__(client, tag, profile)
         self.recycle_after = recycle_after
         self.mount = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-warm-"))
         (self.mount / "jobs").mkdir()
@@ -85,7 +86,8 @@ class WarmDockerSandbox(DockerSandbox):
                                  memory_mb=limits.memory_mb + SERVER_MB, pids=limits.pids + 4)
         opts["init"] = False  # the server is PID 1: a candidate cannot kill it
         self.container = self.client.containers.create(
-            self.tag, command=["python3", "-I", "-B", "/gpiot/forkserver.py"],
+            self.tag, command=["python3", "-I", "-B", "/gpiot/forkserver.py",
+                               *profiles.get(self.profile).preimport],
             stdin_open=True, **opts)
         self._lines = queue.Queue()
         self._stderr = bytearray()

@@ -33,7 +33,7 @@ PY=${PYTHON:-python3}
 log "installing gpiot and its dependencies (the first time, llama-cpp-python compiles: ~5 min)"
 "$PY" -m pip install -q -e ".[hf,dev,ray,openai]"
 
-"$PY" -m agent sandbox build --bwrap
+"$PY" -m agent sandbox build --bwrap --environment all  # minimal and scientific images
 "$PY" -m iotbench.fetch
 # the default model (1.5B) and the 0.5B (fast choice; the transformers-backend test uses it)
 "$PY" -m agent models pull qwen2.5-coder-1.5b -q

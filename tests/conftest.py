@@ -20,12 +20,12 @@ def _engine_exists() -> bool:
 _OPEN: list = []  # every sandbox the session opened (their live warm containers are fine)
 
 
-def _open(name: str):  # noqa: ANN202
+def _open(name: str, environment: str | None = None):  # noqa: ANN202
     if not _engine_exists():
         pytest.skip("no Docker engine on this machine")
     from sandboxes import open_sandbox
 
-    sb = open_sandbox(name)
+    sb = open_sandbox(name, environment)
     _OPEN.append(sb)
     return sb
 
@@ -71,6 +71,48 @@ def any_sandbox(request):
     """Each backend in turn, for tests every backend must pass."""
     return request.getfixturevalue({"docker-cold": "cold_sandbox", "docker-warm": "sandbox",
                                     "bwrap": "bwrap_sandbox"}[request.param])
+
+
+@pytest.fixture(scope="session")
+def scientific_sandboxes():
+    """The scientific image's sandbox of a backend, opened on first use (setup.sh builds the
+    image; a machine that has Docker but not the image is an error, not a skip)."""
+    opened: dict = {}
+
+    def get(backend: str = "docker-warm"):  # noqa: ANN202
+        if backend not in opened:
+            if backend == "bwrap":
+                from sandboxes.bwrap import BwrapSandbox, rootfs_dir
+
+                if not shutil.which("bwrap") or not (
+                        rootfs_dir("scientific") / "usr/bin/python3").exists():
+                    pytest.skip("bubblewrap or the scientific root filesystem is missing")
+                opened[backend] = BwrapSandbox(profile="scientific")
+            else:
+                opened[backend] = _open(backend, "scientific")
+        return opened[backend]
+
+    yield get
+    for sb in opened.values():
+        sb.close()
+
+
+@pytest.fixture(scope="session")
+def scientific_sandbox(scientific_sandboxes):
+    """The scientific image's warm sandbox."""
+    return scientific_sandboxes("docker-warm")
+
+
+@pytest.fixture(params=[(b, e) for e in ("minimal", "scientific")
+                        for b in ("docker-cold", "docker-warm", "bwrap")],
+                ids=lambda p: f"{p[0]}-{p[1]}")
+def every_sandbox(request, scientific_sandboxes):
+    """Each backend on each image, for what every sandbox must hold to (the battery)."""
+    backend, environment = request.param
+    if environment == "scientific":
+        return scientific_sandboxes(backend)
+    return request.getfixturevalue({"docker-cold": "cold_sandbox", "docker-warm": "sandbox",
+                                    "bwrap": "bwrap_sandbox"}[backend])
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from agent.checker import check_solution
-from agent.spec import load_spec
+from agent.spec import load_spec, with_environment
 
 pytestmark = pytest.mark.docker
 
@@ -150,7 +150,8 @@ def _attack(sandbox, task: Path, source: str):  # noqa: ANN202
     sol.write_text(textwrap.dedent(source))
     before = {p: _digest(p) for p in (task / "traces" / "nni.npy", sol, TRACE)}
     start = time.monotonic()
-    result = check_solution(load_spec(task / "spec.yaml"), sol, sandbox, run_id="battery")
+    spec = with_environment(load_spec(task / "spec.yaml"), getattr(sandbox, "profile", None))
+    result = check_solution(spec, sol, sandbox, run_id="battery")
     elapsed = time.monotonic() - start
     assert {p: _digest(p) for p in before} == before, "a trace or the solution was modified"
     return result.cases[0], elapsed
@@ -164,7 +165,8 @@ def host_secret():
 
 
 @pytest.mark.parametrize("name", list(BATTERY))
-def test_attack_is_contained(any_sandbox, gpiot_containers, task, name) -> None:
+def test_attack_is_contained(every_sandbox, gpiot_containers, task, name) -> None:
+    any_sandbox = every_sandbox
     source, expected, needle = BATTERY[name]
     if expected != "timeout":  # headroom a loaded 2-core machine needs: the class is the point
         (task / "spec.yaml").write_text(SPEC.replace("timeout_s: 4", "timeout_s: 30"))
@@ -185,7 +187,8 @@ def test_attack_is_contained(any_sandbox, gpiot_containers, task, name) -> None:
     assert HOST_SECRET.read_text() == "host-only"
 
 
-def test_killing_the_parent(any_sandbox, gpiot_containers, task) -> None:
+def test_killing_the_parent(every_sandbox, gpiot_containers, task) -> None:
+    any_sandbox = every_sandbox
     case, _ = _attack(any_sandbox, task, KILL_PARENT)
     assert case.status == "ok", (case.status, case.summary)  # PID 1 ignores it
     assert gpiot_containers() == []

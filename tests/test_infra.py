@@ -32,10 +32,26 @@ def test_no_docker_engine_is_exit_3_with_the_fix(monkeypatch, capsys, tmp_path) 
 def test_missing_image_is_exit_3_naming_the_build_command(sandbox, monkeypatch, capsys) -> None:
     from sandboxes import image
 
-    monkeypatch.setattr(image, "recipe_hash", lambda: "000000000000")
+    monkeypatch.setattr(image, "recipe_hash", lambda profile=None: "000000000000")
     assert main(["check", str(SPEC), str(GOOD)]) == 3
     err = capsys.readouterr().err
-    assert "gpiot-sandbox:000000000000 is not built" in err and "sandbox build" in err
+    assert "gpiot-sandbox:minimal-000000000000 is not built" in err and "sandbox build`" in err
+
+
+@pytest.mark.docker
+def test_missing_scientific_image_names_its_build_command(sandbox, monkeypatch, capsys,
+                                                          tmp_path) -> None:
+    """A spec for the scientific profile needs that image, and the fix says which to build."""
+    from sandboxes import image
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SPEC.read_text().replace("\ncases:", "\nenvironment: scientific\ncases:", 1)
+                    .replace("traces/", f"{SPEC.parent}/traces/"))
+    monkeypatch.setattr(image, "recipe_hash", lambda profile=None: "000000000000")
+    assert main(["check", str(spec), str(GOOD)]) == 3
+    err = capsys.readouterr().err
+    assert "gpiot-sandbox:scientific-000000000000 is not built" in err, err
+    assert "sandbox build --environment scientific" in err
 
 
 @pytest.mark.docker

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from sandboxes import profiles
+
 CARDS_DIR = Path(__file__).resolve().parent / "cards"
 MAX_SNIPPET_LINES = 15
 # Ends the linked helpers in a program (kb.link): what is above it is verified card code.
@@ -59,6 +61,9 @@ class Card:
     code: str  # the snippet shown to the model
     test: str = ""  # assertion-based self-test, run after `code` (never shown)
     path: Path | None = None
+    # The sandbox profile whose libraries the snippet imports (front matter `environment:`,
+    # default minimal): offered only to runs whose image holds them, tested in that image.
+    environment: str = profiles.DEFAULT
 
     @property
     def when_not(self) -> str:
@@ -97,8 +102,12 @@ def parse_card(text: str, path: Path | None = None) -> Card:
     if "```" in body:
         raise ValueError(f"{where}: unclosed or unknown ``` block")
     tags = tuple(t.strip() for t in meta["tags"].split(",") if t.strip())
+    environment = meta.get("environment", profiles.DEFAULT)
+    if environment not in profiles.NAMES:
+        raise ValueError(f"{where}: environment {environment!r} is not one of "
+                         + ", ".join(profiles.NAMES))
     return Card(meta["id"], meta["title"], meta["when"], tags, body,
-                blocks[False].strip("\n"), blocks.get(True, "").strip("\n"), path)
+                blocks[False].strip("\n"), blocks.get(True, "").strip("\n"), path, environment)
 
 
 @lru_cache(maxsize=1)
@@ -167,9 +176,11 @@ class _Index:
         return math.log(1.0 + (n - self.df[term] + 0.5) / (self.df[term] + 0.5))
 
 
-@lru_cache(maxsize=4)
-def _index(directory: str) -> _Index:
-    cards = list(_load(directory))
+@lru_cache(maxsize=8)
+def _index(directory: str, environment: str = profiles.DEFAULT) -> _Index:
+    # Only the cards the environment can run, also in the statistics: a minimal run ranks
+    # exactly as before scientific cards existed.
+    cards = [c for c in _load(directory) if profiles.provides(environment, c.environment)]
     docs = [Counter(_doc_tokens(c)) for c in cards]
     lengths = [sum(d.values()) for d in docs]
     df: Counter = Counter()
@@ -180,11 +191,11 @@ def _index(directory: str) -> _Index:
 
 
 def score(query: str, directory: Path = CARDS_DIR, k1: float = 1.2,
-          b: float = 0.75) -> list[tuple[Card, float]]:
-    """Every card with its BM25 score for `query`, best first. Query terms that appear in a
-    card's NOT clause (and not in the card itself) subtract their IDF: the card said it does
-    not apply to such tasks."""
-    ix = _index(str(directory))
+          b: float = 0.75, environment: str | None = None) -> list[tuple[Card, float]]:
+    """Every card `environment` can run with its BM25 score for `query`, best first. Query
+    terms that appear in a card's NOT clause (and not in the card itself) subtract their IDF:
+    the card said it does not apply to such tasks."""
+    ix = _index(str(directory), profiles.get(environment).name)
     terms = set(tokenize(query))  # a term repeated in a long requirement counts once
     scored = []
     for card, doc, length, neg in zip(ix.cards, ix.docs, ix.lengths, ix.negatives, strict=True):
@@ -201,10 +212,11 @@ def score(query: str, directory: Path = CARDS_DIR, k1: float = 1.2,
 
 
 def search(query: str, k: int = 3, min_score: float = 5.0, rel_floor: float = 0.4,
-           directory: Path = CARDS_DIR) -> list[Card]:
+           directory: Path = CARDS_DIR, environment: str | None = None) -> list[Card]:
     """At most k cards relevant to `query`: above an absolute floor (so an unrelated task gets
-    none) and within `rel_floor` of the best (so a weak runner-up does not ride along)."""
-    ranked = score(query, directory)
+    none) and within `rel_floor` of the best (so a weak runner-up does not ride along); only
+    cards whose libraries `environment`'s image holds."""
+    ranked = score(query, directory, environment=environment)
     if not ranked or ranked[0][1] < min_score:
         return []
     top = ranked[0][1]

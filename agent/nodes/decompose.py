@@ -16,7 +16,8 @@ from agent.state import State
 @timed("decompose")
 def decompose(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
-    call = ctx.chat("decompose", messages(prompts.render("decompose", **spec_fields(ctx.spec))),
+    call = ctx.chat("decompose", messages(prompts.render("decompose", **spec_fields(ctx.spec)),
+                                          ctx.spec.environment),
                     seed=ctx.config.seed,
                     max_new_tokens=ctx.config.plan_tokens)
     ctx.record({**call, "outcome": "used as plan"})

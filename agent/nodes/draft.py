@@ -66,7 +66,8 @@ def recipe_prompt(state: State, ctx: RunContext) -> tuple[str, list[kb.Card]]:
     """The controller's fresh draft: the task, what failed, and the matching cards' helpers,
     presented as a module to import from (`kb.link` drops the import and puts the verified
     code of those the reply calls in front)."""
-    cards = kb.search(task_query(state, ctx), k=ctx.config.knowledge_k)
+    cards = kb.search(task_query(state, ctx), k=ctx.config.knowledge_k,
+                      environment=ctx.spec.environment)
     if not cards:
         return draft_prompt(state, ctx, earlier_failure(state)), cards
     block = prompts.render("recipes", cards=kb.render_helpers(cards), module=kb.HELPER_MODULE)
@@ -94,7 +95,7 @@ def draft(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     temperatures = [first_temperature if k == 0 else max(temperature, SAMPLE_TEMPERATURE)
                     for k in range(cfg.candidates)]
     seeds = [cfg.seed * 1000 + attempt * 10 + k for k in range(cfg.candidates)]
-    calls = ctx.chat_many("draft", messages(user), temperatures, seeds)
+    calls = ctx.chat_many("draft", messages(user, ctx.spec.environment), temperatures, seeds)
     # a reply cut by the deadline before it defined the function is no program to run
     calls = [c for c in calls if c.get("finish_reason") != "deadline"
              or defines(extract_code(c["completion"], ctx.spec.function.name),

@@ -36,7 +36,8 @@ def lint(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
             Path(cand["path"]).write_text(fixed, encoding="utf-8")
             cand = {**cand, "code": fixed, "autofixed": True}
         findings = linter.lint(cand["code"], fn.name, [a.name for a in fn.args],
-                               requirement=ctx.spec.requirement, small_int_args=small_int)
+                               requirement=ctx.spec.requirement, small_int_args=small_int,
+                               environment=ctx.spec.environment)
         findings = own_lines(findings, cand["code"])
         blocked = any(f.blocking for f in findings)
         out.append({**cand, "lint": [asdict(f) for f in findings], "blocked": blocked})

@@ -28,7 +28,8 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
                           feedback=state.get("feedback", "").strip(), advice=advice(failure),
                           knowledge=state.get("knowledge_notes", ""), **spec_fields(ctx.spec))
     seed = ctx.config.seed * 1000 + attempt * 10
-    call = ctx.chat("repair", messages(user), temperature=0.0, seed=seed)
+    call = ctx.chat("repair", messages(user, ctx.spec.environment), temperature=0.0,
+                    seed=seed)
     cand = new_candidate(ctx, attempt, 0, call)
     calls = [call]
     fn = ctx.spec.function.name
@@ -41,7 +42,8 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
         # ppg-saturation-windows, power-duty-cycle).
         what = "unchanged program" if _same(cand, state) else "no program in the reply"
         ctx.log(f"[repair] attempt {attempt}: {what}, sampling at {UNCHANGED_TEMPERATURE}")
-        calls.append(ctx.chat("repair", messages(user), temperature=UNCHANGED_TEMPERATURE,
+        calls.append(ctx.chat("repair", messages(user, ctx.spec.environment),
+                              temperature=UNCHANGED_TEMPERATURE,
                               seed=seed + 1))
         cand = new_candidate(ctx, attempt, 1, calls[-1])
     if ctx.config.controller and _wasted(cand, state, fn) and not ctx.time_up():
@@ -52,7 +54,8 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
         ctx.log(f"[repair] attempt {attempt}: the sample is unchanged too, rewriting at "
                 f"{UNCHANGED_TEMPERATURE} without the failing code")
         calls.append(ctx.chat("rewrite", messages(draft_prompt(state, ctx,
-                                                               earlier_failure(state))),
+                                                               earlier_failure(state)),
+                                                  ctx.spec.environment),
                               temperature=UNCHANGED_TEMPERATURE, seed=seed + 2))
         cand = new_candidate(ctx, attempt, 2, calls[-1])
     call = calls[-1]

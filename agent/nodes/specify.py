@@ -19,7 +19,7 @@ def specify(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     user = prompts.render("specify", subtasks=state.get("subtasks") or "(none)",
                           **spec_fields(ctx.spec))
-    call = ctx.chat("specify", messages(user), seed=ctx.config.seed,
+    call = ctx.chat("specify", messages(user, ctx.spec.environment), seed=ctx.config.seed,
                     max_new_tokens=ctx.config.plan_tokens)
     ctx.record({**call, "outcome": "used as plan"})
     ctx.log(f"[specify] {call['tokens_out']} tokens")

@@ -34,12 +34,12 @@ def code_messages(spec: Spec, subtasks: str = "") -> list[dict[str, str]]:
     state = {"trace_cards": trace_cards(spec), "knowledge": ""}
     if subtasks:
         state["subtasks"] = subtasks
-    return messages(draft_prompt(state, SimpleNamespace(spec=spec)))
+    return messages(draft_prompt(state, SimpleNamespace(spec=spec)), spec.environment)
 
 
 def decompose_messages(spec: Spec) -> list[dict[str, str]]:
     """The decompose node's messages (same template, same spec fields)."""
-    return messages(prompts.render("decompose", **spec_fields(spec)))
+    return messages(prompts.render("decompose", **spec_fields(spec)), spec.environment)
 
 
 def lint_candidate(code: str, spec: Spec) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def lint_candidate(code: str, spec: Spec) -> dict[str, Any]:
     fixed = linter.autofix(code)
     fn = spec.function
     findings = linter.lint(fixed, fn.name, [a.name for a in fn.args],
-                           requirement=spec.requirement)
+                           requirement=spec.requirement, environment=spec.environment)
     return {"id": "mutant", "code": fixed, "lint": [asdict(f) for f in findings],
             "blocked": any(f.blocking for f in findings)}
 
@@ -77,7 +77,7 @@ def repair_messages(spec: Spec, code: str, failure: str, feedback: str
     user = prompts.render("repair", code=code.rstrip(), failure=failure,
                           feedback=feedback.strip(), advice=advice(failure), knowledge="",
                           **spec_fields(spec))
-    return messages(user)
+    return messages(user, spec.environment)
 
 
 def answer(doc: str, code: str) -> str:
