@@ -29,7 +29,7 @@ class RunConfig:
     time_limit_s: float = 900.0
     seed: int = 0
     candidates: int = 2  # drafts per fresh-draft round (first greedy, others sampled)
-    # Defaults follow the measurements in BENCHMARKS.md: on the 0.5B, a decomposition fed to
+    # Defaults follow the measurements in BENCHMARKS.md: for a small model, a decomposition fed to
     # the code prompt and retrieved recipes made drafts worse (the model copied a recipe's
     # helper whole, or followed a wrong plan), so those stages are opt-in.
     decompose: bool = False

@@ -303,7 +303,7 @@ _RATE_TASK = re.compile(r"alias|resampl", re.I)
 def rate_change_hint(case: Case, requirement: str) -> str:
     """For a task that converts a signal's sampling rate (it says resample or alias): the
     up/down factors that the expected length implies, and the filtering call. The models
-    interpolate with np.interp or take every k-th sample, which aliases (IoTBench)."""
+    interpolate with np.interp or take every k-th sample, which aliases."""
     fs = _fs(case)
     want = _shape(case.expect)
     if not (fs and want and len(want) == 1 and _RATE_TASK.search(requirement)):
@@ -378,7 +378,7 @@ def _wrong_value(result: CaseResult, case: Case, requirement: str = "") -> list[
 
 def _error_lists(got: list, want: list) -> list[str]:
     """abs/rel error over a short list (one value per window): show the values, since a
-    bare 'abs_error 1.588 > 0.15' gave IoTBench imu-cadence's repairs nothing to go on."""
+    bare 'abs_error 1.588 > 0.15' gives a repair nothing to go on."""
     try:
         g, w = np.asarray(got, dtype=float).ravel(), np.asarray(want, dtype=float).ravel()
     except (TypeError, ValueError):
@@ -408,8 +408,8 @@ def _allclose(result: CaseResult, case: Case) -> list[str]:
     diff = got - want
     scale = max(float(np.abs(want).max()), 1e-12)
     # within the case's own tolerance once the offset is taken out: "every value is off by
-    # the same" must not be said of errors that vary by more than the check allows (it was,
-    # for IoTBench hrv-time-domain: 1e-3 of the largest value was looser than atol)
+    # the same" must not be said of errors that vary by more than the check allows (a
+    # fraction of the largest value can be looser than atol)
     tol = (float(case.check.params.get("atol", 0.0))
            + float(case.check.params.get("rtol", 0.0)) * np.abs(want))
     if not np.any(tol):  # a check without atol/rtol: 1e-3 of the largest value
@@ -560,7 +560,7 @@ def _features_how(case: Case) -> str:
     axis = case.args[train].ndim - 1
     join = "np.concatenate" if axis == 2 else "np.stack"
 
-    def feats(w: str) -> str:  # spelled out per argument: the 1.5B copied a placeholder `w`
+    def feats(w: str) -> str:  # spelled out per argument: a placeholder `w` gets copied
         return f"{join}([{w}.mean(axis={axis}), {w}.std(axis={axis})], axis=1)"
 
     return (f". Look at the windows: features per window, ftr = {feats(train)} and fte = "
@@ -570,7 +570,7 @@ def _features_how(case: Case) -> str:
 
 def _flag_counts(got: Any, want: Any) -> list[str]:
     """True/False per window is a rule, not a trained classifier: say which way it errs
-    (IoTBench ppg-saturation-windows was told to normalise k-NN features)."""
+    (advice about normalising classifier features does not apply to a threshold rule)."""
     if not (isinstance(got, list) and isinstance(want, list) and len(got) == len(want)):
         return []
     g = [str(x) == "True" for x in got]
@@ -596,9 +596,9 @@ _FS_PRODUCT = re.compile(rf"{_TERM}\s*\*\s*fs\b|\bfs\s*[*/]\s*{_TERM}")
 
 
 def _float_index_hint(text: str) -> str:
-    """A float window length in range() or a slice, named from the failing line: the 1.5B
-    fixed `range(n)` under the generic advice and kept `x[i * (fs * 10):...]` (IoTBench
-    ecg-hr-per-window), so the hint quotes the expression to wrap in int()."""
+    """A float window length in range() or a slice, named from the failing line: under the
+    generic advice a model fixes `range(n)` and keeps `x[i * (fs * 10):...]`, so the hint
+    quotes the expression to wrap in int()."""
     if not _INT_NEEDED.search(text):
         return ""
     lines = text.splitlines()
@@ -614,7 +614,7 @@ def _float_index_hint(text: str) -> str:
 
 def _broadcast_rank_hint(text: str) -> str:
     """(40,6,100) against (40,): a reduction over axes dropped them; keepdims puts them back
-    (the 1.5B normalising HAR windows by `np.mean(w, axis=(1, 2))`)."""
+    (windows normalised by `np.mean(w, axis=(1, 2))`)."""
     m = re.search(r"broadcast together with shapes \(([\d, ]*)\) \(([\d, ]*)\)", text)
     if not m:
         return ""
@@ -632,8 +632,8 @@ def _broadcast_rank_hint(text: str) -> str:
 
 def _reshape_hint(text: str) -> str:
     """A reshape into blocks that does not divide the length: name the whole blocks and the
-    samples left over (the 1.5B's temp-daily-mean repairs kept `reshape(len(x) // 24, 24)` on
-    245 hourly readings, or padded the partial day, under the generic exception advice)."""
+    samples left over (under the generic exception advice, repairs keep
+    `reshape(len(x) // 24, 24)` on 245 hourly readings, or pad the partial day)."""
     m = re.search(r"cannot reshape array of size (\d+) into shape \(([\d, -]*)\)", text)
     if not m:
         return ""
@@ -648,9 +648,9 @@ def _reshape_hint(text: str) -> str:
 
 def _helper_hint(text: str) -> str:
     """The error was raised inside a linked knowledge-card helper, called from the program's
-    own code: the helper is verified, so the call is what is wrong (the 1.5B passed raw test
-    windows to nearest_centroid next to training features; the generic broadcast hint sent
-    it looking for np.diff)."""
+    own code: the helper is verified, so the call is what is wrong (raw test windows passed
+    next to training features; the generic broadcast hint would send the model looking
+    elsewhere)."""
     from agent import knowledge as kb  # the cards are loaded only when a traceback needs them
 
     frames = re.findall(r'File "solution\.py", line \d+, in (\w+)', text)

@@ -5,7 +5,7 @@ the sandbox lacks, invented API names, undefined names, example code at module l
 draft goes straight back to repair with the finding's message. Non-blocking findings are
 signal-processing mistakes the bare models make often (np.roll differences, argmax for
 peaks, population std, a list divided by a number, find_peaks without distance=); they are
-attached as hints to the feedback of a run. Messages are short: a 0.5B model reads them.
+attached as hints to the feedback of a run. Messages are short: a small model reads them.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def lint(source: str, function_name: str, arg_names: list[str], requirement: str
         where = f": `{text[:80]}`" if text else ""
         msg = f"SyntaxError: {exc.msg}{where}"
         if re.match(r"(from\s+\S+\s+)?import\b.*=", text):
-            # `from scipy.signal import butter, output="sos"` (the 1.5B, three repairs running)
+            # `from scipy.signal import butter, output="sos"`: call options put on the import
             msg += ("; an import line only names modules and functions: options such as "
                     "output=\"sos\" go into the call, butter(2, [5.0, 20.0], btype="
                     "\"bandpass\", fs=fs, output=\"sos\")")
@@ -555,8 +555,8 @@ def _warnings(ctx: _Ctx, requirement: str, function_name: str) -> list[Finding]:
 
 
 # Differences of these never go down (times, sample indices, peak positions), so a gap test
-# `np.diff(t) > 86400` is right as it stands and abs() advice would mislead (seen on IoTBench:
-# the hint fired on `np.diff(np.where(x > 0)[0]) > 0` and on day-gap tests over timestamps).
+# `np.diff(t) > 86400` is right as it stands and abs() advice would mislead (it
+# would fire on `np.diff(np.where(x > 0)[0]) > 0` and on day-gap tests over timestamps).
 _ORDERED_NAME = re.compile(r"(^|_)(t|ts|time|times|timestamps?|idx|ind|indices|index|peaks?|"
                            r"onsets?|locs?|positions?|beats?|rpeaks|r_peaks|samples?_at|"
                            r"starts?|ends?)($|_)|(time|idx|peaks|onsets)$", re.I)
@@ -696,7 +696,7 @@ def _rate_inverted(ctx: _Ctx) -> list[Finding]:
 
 def _where_events(ctx: _Ctx, context: str) -> list[Finding]:
     """`np.where(ecg > thr)[0]` as the beats: every sample above the threshold, many per beat
-    (the 1.5B's heart-rate drafts on the examples returned 60 * fs this way)."""
+    (a rate computed from them comes out near 60 * fs)."""
     if not PEAKISH.search(context) or "find_peaks" in ctx.source:
         return []
     out = []
@@ -739,7 +739,7 @@ _FILTER_DESIGN = ("scipy.signal.butter", "scipy.signal.cheby1", "scipy.signal.ch
 
 def _cutoffs_normalised_twice(ctx: _Ctx) -> list[Finding]:
     """`butter(2, [5 / fs, 20 / fs], fs=fs)`: scipy divides by fs / 2 again, so the band
-    lands near 0 Hz and the filtered signal is flat (the 1.5B's first ECG draft)."""
+    lands near 0 Hz and the filtered signal is flat."""
     assigned: dict[str, ast.AST] = {}
     for node in ast.walk(ctx.tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
@@ -781,7 +781,7 @@ def _cutoffs_normalised_twice(ctx: _Ctx) -> list[Finding]:
 
 def _sos_misuse(ctx: _Ctx) -> list[Finding]:
     """`b, a = butter(..., output='sos')` and `sosfiltfilt(b, a, x)`: second-order sections
-    are one array; certain failures seen when the 1.5B mixed the two filter APIs."""
+    are one array; mixing the two filter APIs always fails."""
     out = []
     for node in ast.walk(ctx.tree):
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Tuple) and len(
@@ -806,9 +806,9 @@ def _sos_misuse(ctx: _Ctx) -> list[Finding]:
 def _train_from_test(tree: ast.Module, function_name: str, arg_names: list[str]
                      ) -> list[Finding]:
     """A function of the module called with data made only from the task's test argument
-    where its parameter names training data: the 1.5B's recipe redraft on har-basicmotions,
-    `f = window_features(test_windows); nearest_centroid(f, train_labels, f)`, passes the
-    visible splits (as many test windows as training ones) and fails every other split."""
+    where its parameter names training data: `f = window_features(test_windows);
+    nearest_centroid(f, train_labels, f)` passes a split with as many test windows as
+    training ones and fails every other split."""
     train = {a for a in arg_names if "train" in a.lower()}
     test = {a for a in arg_names if "test" in a.lower()}
     fn = next((n for n in tree.body if isinstance(n, ast.FunctionDef)

@@ -13,7 +13,7 @@ from sandboxes import api_index, profiles
 @cache
 def environment(profile: str | None = None) -> str:
     """What the sandbox image of `profile` offers, in words. Versions are left out on
-    purpose: adding them changed the 0.5B's drafts for the worse (BENCHMARKS.md)."""
+    purpose: adding them changed a small model's drafts for the worse (BENCHMARKS.md)."""
     return "Python 3.11 with its standard library" + "".join(
         f", {x}" for x in api_index.third_party(profile))
 

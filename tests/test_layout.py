@@ -13,6 +13,7 @@ them imports the package back (`from a import NAME`, NAME defined in a/__init__.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -246,3 +247,33 @@ def test_finds_a_cycle_through_a_package_init_run_first(tmp_path: Path) -> None:
 def test_self_import_is_a_cycle() -> None:
     assert cycles({"pkg": {"pkg"}, "pkg.a": set()}) == [["pkg"]]
     assert cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+
+
+# --- comments state the rule, not the incident (issue 18 part 5) ----------------------------
+
+def _incident_names() -> list[str]:
+    """Names that belong in a commit message or BENCHMARKS.md, not in the code: the task ids of
+    IoTBench and of the examples, and the models by size."""
+    ids = {p.parent.name for p in (ROOT / "iotbench" / "tasks").glob("*/*/spec.yaml")}
+    ids |= {p.parent.name for p in (ROOT / "examples").glob("*/spec.yaml")}
+    return sorted(ids) + ["0.5B", "1.5B"]
+
+
+def test_agent_code_names_no_benchmark_task_and_no_model_run() -> None:
+    # registry.py describes the pinned model files themselves, by their published names
+    exempt = {ROOT / "agent" / "models" / "registry.py"}
+    names = _incident_names()
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])")
+    found = [f"{p.relative_to(ROOT)}:{i}: {m.group(1)}"
+             for p in sorted((ROOT / "agent").rglob("*.py")) if p not in exempt
+             for i, line in enumerate(p.read_text().splitlines(), 1)
+             if (m := pattern.search(line))]
+    assert not found, found
+
+
+def test_the_incident_check_can_fail(tmp_path: Path) -> None:
+    names = _incident_names()
+    assert "hrv-rmssd" in names and "ecg-rpeaks-1khz" in names and "1.5B" in names
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])")
+    assert pattern.search("# the 1.5B did this on ecg-rpeaks-1khz")
+    assert not pattern.search("# R peaks of a 1 kHz ECG")

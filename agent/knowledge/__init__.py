@@ -9,7 +9,7 @@ tests/test_knowledge.py), so what the model is shown is known to be correct.
 Card file format (``cards/<id>.md``)::
 
     ---
-    id: hrv-time-domain
+    id: moving-mean-std
     title: ...
     tags: comma, separated, keywords
     when: when it applies. NOT when it does not apply.
@@ -265,9 +265,9 @@ def find_helper(name: str) -> str | None:
 
 def render_helpers(cards: list[Card]) -> str:
     """The cards as a library the program can call: when each applies and one line per helper
-    (its call and what it returns), no code and no how-to. Shown the code, the 1.5B pasted a
-    detector under the task's own name (so it returned beat indices, not a rate); shown the
-    how-to, it wrote its own versions of the helpers until its reply ran out of tokens."""
+    (its call and what it returns), no code and no how-to. Shown the code, a small model
+    pastes a detector under the task's own name (so it returned beat indices, not a rate); shown the
+    how-to, it writes its own versions of the helpers until its reply runs out of tokens."""
     parts = []
     for c in cards:
         calls = [f"- `{call}`" + (f": {what}" if what else "") for call, what in helper_calls(c)]
@@ -282,10 +282,10 @@ def link(code: str, cards: list[Card]) -> str:
     the program calls is put in front.
 
     Why: the controller's fresh draft is told the helpers come from HELPER_MODULE. Shown
-    their code, the 1.5B pasted the ECG detector under the task's own name (so it returned
-    beat indices, not a rate); shown only their calls, it wrote the right composition
-    (`heart_rate_bpm(qrs_envelope_peaks(ecg, fs), fs)`) and then broken versions of both helpers
-    and `from scipy.signal import butter_filter`."""
+    their code, a small model pastes a detector under the task's own name (so it returns
+    beat indices, not a rate); shown only their calls, it writes the right composition
+    (`heart_rate_bpm(qrs_envelope_peaks(ecg, fs), fs)`) and then broken versions of both
+    helpers and invented imports."""
     shown = set().union(*(helpers(c) for c in cards))
     if not shown:
         return code

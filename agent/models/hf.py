@@ -1,6 +1,6 @@
 """transformers backend: full-precision weights, for GPUs, LoRA training and peft adapters.
 
-A GGUF file is dequantised on load (about 45 s for the 0.5B on 2 CPU cores), so on a CPU
+A GGUF file is dequantised on load (tens of seconds for a small model on 2 CPU cores), so on a CPU
 the llama backend is the fast path; this one exists for what llama.cpp cannot do.
 """
 

@@ -35,8 +35,8 @@ def timed(name: str) -> Callable[[Node], Node]:
 def checkpointable(value: Any) -> Any:
     """`value` with integers beyond 64 bits turned into floats (or text when even a float
     overflows): LangGraph's checkpoint (msgpack) cannot hold them, and a generated program
-    may return them (a run-length encoder that doubled a count 130 times on IoTBench's
-    edge-delta-rle ended the whole run with "Integer exceeds 64-bit range")."""
+    may return them (a run-length encoder that doubles a count in a loop), and one such value
+    would end the whole run with "Integer exceeds 64-bit range")."""
     if isinstance(value, bool):
         return value
     if isinstance(value, int):

@@ -57,10 +57,10 @@ def evaluate(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     current = max(judged, key=lambda c: c["score"])
     best = state.get("best")
     # Progress is a new best score. Measured against the previous round instead, a repair
-    # that fell back (the 1.5B's ecg-mean-hr: 0.10, 0.56, 0.56, then a program lint blocked)
-    # looked like a new failure and reset the count, so the recipe redraft came rounds later
+    # that fell back (scores 0.10, 0.56, 0.56, then a program lint blocked) looked like a
+    # new failure and reset the count, so the recipe redraft came rounds later
     # or, under the time limit, never; a new failure class or signature at the same score
-    # (har-basicmotions' AxisError on axis 2, then on axis 1) is no progress either.
+    # (an AxisError on axis 2, then on axis 1) is no progress either.
     improved = best is None or current["score"] > best.get("score", BLOCKED_SCORE)
     stalls = 0 if improved else state.get("stalls", 0) + 1
     if improved:

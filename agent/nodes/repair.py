@@ -38,8 +38,8 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     if ctx.config.controller and _wasted(cand, state, fn) and not ctx.time_up():
         # Greedy decoding handed back the failing program unchanged (or only prose, "the
         # program is correct"): running it again would waste the attempt, so sample the same
-        # prompt once (on IoTBench this is what fixed the 1.5B's near-misses, e.g.
-        # ppg-saturation-windows, power-duty-cycle).
+        # prompt once: a near-miss often needs only a small change greedy decoding will not
+        # make (BENCHMARKS.md).
         what = "unchanged program" if _same(cand, state) else "no program in the reply"
         ctx.log(f"[repair] attempt {attempt}: {what}, sampling at {UNCHANGED_TEMPERATURE}")
         calls.append(ctx.chat("repair", messages(user, ctx.spec.environment),
@@ -47,10 +47,10 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
                               seed=seed + 1))
         cand = new_candidate(ctx, attempt, 1, calls[-1])
     if ctx.config.controller and _wasted(cand, state, fn) and not ctx.time_up():
-        # The sample copied it too (the 0.5B did in most repair rounds): ask for a new
-        # program from the task prompt, told what went wrong but not shown the code it
-        # would copy. Rewriting at once, before sampling, lost the 1.5B two of its four easy
-        # IoTBench solves (BENCHMARKS.md), so it comes only now.
+        # The sample copied it too: ask for a new program from the task prompt, told what
+        # went wrong but not shown the code it would copy. Rewriting at once, before
+        # sampling, loses near-misses the sample would fix (BENCHMARKS.md), so it comes
+        # only now.
         ctx.log(f"[repair] attempt {attempt}: the sample is unchanged too, rewriting at "
                 f"{UNCHANGED_TEMPERATURE} without the failing code")
         calls.append(ctx.chat("rewrite", messages(draft_prompt(state, ctx,
@@ -75,7 +75,7 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
 
 def _wasted(cand: dict[str, Any], state: State, function: str) -> bool:
     """The reply gives nothing new to run: the same program, or no definition of the
-    function at all (prose only; the 1.5B answered "the program was correctly written")."""
+    function at all (prose only, such as "the program was correctly written")."""
     return _same(cand, state) or not defines(cand["code"], function)
 
 
