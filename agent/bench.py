@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ from agent.run import add_environment_argument
 from sandboxes import BACKENDS
 
 DEFAULT_TASKS = Path("iotbench/tasks")
+DEV = "dev"  # `bench dev --sample N`: generator tasks of the dev split, not a directory
 SAMPLE_TEMPERATURE = 0.8  # Chen et al. (2021) sample at 0.8 for pass@k with k > 1
 
 
@@ -58,6 +59,7 @@ class BenchConfig:
 
     tasks_dir: str
     tasks: str = "*"  # glob on task ids or paths relative to tasks_dir
+    sample: int = 0  # a seeded draw of this many of the matching tasks (0: all of them)
     model: str = RunConfig.model
     backend: str = "auto"
     base_url: str | None = None  # the server of an openai:NAME model
@@ -100,8 +102,10 @@ def tag_value(tags: Iterable[str], key: str, default: str) -> str:
     return next((t.split(":", 1)[1] for t in tags if t.startswith(key + ":")), default)
 
 
-def discover(tasks_dir: Path, pattern: str = "*") -> list[Task]:
-    """Every spec.yaml below tasks_dir (sorted) whose id or relative path matches pattern.
+def discover(tasks_dir: Path, pattern: str = "*", sample: int = 0, seed: int = 0
+             ) -> list[Task]:
+    """Every spec.yaml below tasks_dir (sorted) whose id or relative path matches pattern;
+    with `sample`, a draw of that many of them fixed by `seed` (kept in sorted order).
 
     All specs are loaded first, so a bad one stops the bench before any model is loaded.
     """
@@ -123,7 +127,17 @@ def discover(tasks_dir: Path, pattern: str = "*") -> list[Task]:
                               tag_value(spec.tags, "difficulty", "unrated"), spec.environment)
     if not tasks:
         raise BadInputError(f"bench: no spec.yaml under {tasks_dir} matches --tasks {pattern!r}")
-    return list(tasks.values())
+    found = list(tasks.values())
+    if sample:
+        if sample > len(found):
+            raise BadInputError(f"bench: --sample {sample} but only {len(found)} task(s) under "
+                                f"{tasks_dir} match --tasks {pattern!r}")
+        import random
+
+        keep = set(random.Random(f"gpiot-bench-sample-{seed}").sample(range(len(found)),
+                                                                       sample))
+        found = [t for i, t in enumerate(found) if i in keep]
+    return found
 
 
 # -- results.jsonl: one atomic line per finished attempt -------------------------------------
@@ -508,7 +522,7 @@ def run_bench(cfg: BenchConfig, out: Path, *, jobs: int = 1,
     """
     from agent import report
 
-    tasks = discover(Path(cfg.tasks_dir), cfg.tasks)
+    tasks = discover(Path(cfg.tasks_dir), cfg.tasks, cfg.sample, cfg.seed)
     out.mkdir(parents=True, exist_ok=True)
     pin_config(out, cfg, tasks)
     finished = {(r["task"], r["sample"]) for r in load_results(out) if not r["error"]}
@@ -552,7 +566,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser("bench", help="run the agent over a directory of task specs (IoTBench) "
                                      "and report solved %%, pass@k, tokens and wall time")
     b.add_argument("dir", type=Path, nargs="?", default=DEFAULT_TASKS,
-                   help="directory searched for spec.yaml files (default: iotbench/tasks)")
+                   help="directory searched for spec.yaml files (default: iotbench/tasks), or "
+                        "`dev`: the generator tasks of the dev split (with --sample N), "
+                        "written into OUT/dev-tasks")
+    b.add_argument("--sample", type=int, default=0, metavar="N",
+                   help="a draw of N of the tasks, fixed by --seed (a quick read)")
     add_model_arguments(b, RunConfig.model)
     b.add_argument("--mode", choices=MODES, default="agent")
     b.add_argument("--jobs", type=int, default=1,
@@ -596,6 +614,8 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
     for name in ("jobs", "samples", "max_attempts"):
         if getattr(args, name) < 1:
             raise BadInputError(f"bench: --{name.replace('_', '-')} must be at least 1")
+    if args.sample < 0:
+        raise BadInputError("bench: --sample must be at least 1 (or 0: every task)")
     temperature = args.temperature
     if temperature is None:
         temperature = SAMPLE_TEMPERATURE if args.samples > 1 else 0.0
@@ -607,7 +627,7 @@ def config_from_args(args: argparse.Namespace) -> BenchConfig:
                        mode=args.mode,
                        samples=args.samples, seed=args.seed, temperature=temperature,
                        max_attempts=args.max_attempts, time_limit_s=args.time_limit,
-                       sandbox=args.sandbox, environment=args.environment,
+                       sandbox=args.sandbox, environment=args.environment, sample=args.sample,
                        stages=changed_stages(stage_options(args, "bench")))
 
 
@@ -617,9 +637,25 @@ def cmd_bench(args: argparse.Namespace,
     if args.ray_address and args.executor != "ray":
         raise BadInputError("bench: --ray-address needs --executor ray")
     env = f"-{cfg.environment}" if cfg.environment else ""
-    out = args.out or Path("runs/bench") / f"{Path(cfg.model).name}-{cfg.mode}{env}"
+    dev = args.dir == Path(DEV) and not args.dir.is_dir()
+    out = args.out or Path("runs/bench") / (f"{Path(cfg.model).name}-{cfg.mode}{env}"
+                                            + ("-dev" if dev else ""))
+    if dev:
+        cfg = replace(cfg, tasks_dir=str(write_dev_tasks(out, cfg.sample, cfg.seed).resolve()))
     return run_bench(cfg, out, jobs=args.jobs, load=load, executor=args.executor,
                      ray_address=args.ray_address)
+
+
+def write_dev_tasks(out: Path, n: int, seed: int) -> Path:
+    """The dev split's N generator tasks for `seed`, written into OUT/dev-tasks (the same
+    tasks every time, so a bench of them resumes); the directory to bench."""
+    if n < 1:
+        raise BadInputError("bench dev: give --sample N, the number of generator tasks to draw")
+    from finetune.generators import dev_tasks
+
+    root = out / "dev-tasks"
+    dev_tasks(n, seed, root)
+    return root
 
 
 def _pinned(out: Path, command: str) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 Pasting the raw error back fixes few drafts; what helps is saying what the number means:
 "2.0x too high: peaks double-counted". Visible cases may show values (spec v1: their
 results may be fed back); hidden cases reveal only that a held-out recording fails and how.
-`failure_signature` and `score` let a controller notice a loop that makes no progress.
+`score` lets a controller notice a loop that makes no progress.
 """
 
 from __future__ import annotations
@@ -756,29 +756,6 @@ def feedback_for_hidden(result: CaseResult) -> str:
     why = _HIDDEN_WHY.get(result.status, result.status.replace("_", " "))
     return (f"A held-out recording fails: {result.status} ({why}). Make the code work for "
             "other recordings too (other lengths, amplitudes, noise), not only the visible ones.")
-
-
-def failure_signature(results: list[CaseResult]) -> tuple:
-    """Stable identity of what failed and how: equal signatures mean no progress.
-
-    Per failing case: (case, class, key); key is the error text with digits masked for
-    execution failures, or the metric's figure to 2 significant digits for value failures.
-    Line numbers and durations are left out, so a cosmetic edit does not count as progress.
-    """
-    sig = []
-    for r in sorted(results, key=lambda r: r.case):
-        if r.passed:
-            continue
-        if r.status in ("wrong_value", "wrong_type"):
-            key = "-" if r.figure is None or not math.isfinite(r.figure) else f"{r.figure:.2g}"
-            if r.figure is None and r.metric == "equals":
-                key = str(r.detail.get("returned"))[:40]
-            if r.status == "wrong_type":
-                key = re.sub(r"\d+", "#", r.summary)
-        else:
-            key = re.sub(r"\d+", "#", r.error.splitlines()[0] if r.error else "")
-        sig.append((r.case, r.status, key))
-    return tuple(sig)
 
 
 def _closeness(r: CaseResult) -> float:

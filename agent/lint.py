@@ -115,11 +115,6 @@ def blocking(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if f.blocking]
 
 
-def format_findings(findings: list[Finding], limit: int = 6) -> str:
-    """Findings as short lines for the model's repair prompt."""
-    return "\n".join(f"- {f}" for f in findings[:limit])
-
-
 class _Ctx:
     """Parsed draft plus what its names are bound to (aliases of modules and of names)."""
 

@@ -6,7 +6,12 @@ Live objects (model, sandbox, spec) live in the run context (agent.context), not
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
+
+# How a round writes its code: a fresh draft from the task prompt, or a repair of the last one.
+Mode = Literal["draft", "repair"]
+# What the controller decided comes next (evaluate and verify set it; graph.py routes on it).
+Next = Literal["verify", "draft", "repair", "finalize"]
 
 
 def _add_seconds(a: dict[str, float] | None, b: dict[str, float] | None) -> dict[str, float]:
@@ -17,18 +22,21 @@ def _add_seconds(a: dict[str, float] | None, b: dict[str, float] | None) -> dict
 
 
 class Candidate(TypedDict, total=False):
-    """One program drafted or repaired in a round, and what became of it."""
+    """One program drafted or repaired in a round, and what became of it. Every key a node
+    writes is declared here (draft/repair: id..call; lint; execute; evaluate; verify)."""
 
     id: str  # "a3-k1": attempt 3, candidate 1
     code: str
     path: str  # where it is saved in the run directory
     call: dict[str, Any]  # the model call that produced it (role, prompt, completion, tokens)
-    lint: list[dict[str, Any]]  # findings
+    autofixed: bool  # lint rewrote the code (agent.lint.autofix) before judging it
+    lint: list[dict[str, Any]]  # Finding dicts
     blocked: bool  # a blocking lint finding: not worth a sandbox run
-    results: list[dict[str, Any]]  # CaseResult dicts on the visible cases
-    score: float
-    signature: list[Any]
+    results: list[dict[str, Any]]  # CaseResult dicts on the visible cases (execute)
+    score: float  # evaluate: agent.feedback.score, BLOCKED_SCORE when lint blocked it
     failure: str  # failure class of the first failing case, "" when all visible pass
+    feedback: str  # what repair is told about this candidate
+    hidden_passed: bool  # verify: every hidden case passes
 
 
 class State(TypedDict, total=False):
@@ -42,7 +50,8 @@ class State(TypedDict, total=False):
     knowledge_notes: str  # the same cards without code, for repair prompts
     knowledge_ids: list[str]
     attempt: int
-    mode: str  # how the next round writes code: "draft" or "repair"
+    mode: Mode  # how the current round wrote its code (set by the node that wrote it)
+    next: Next  # the controller's decision after evaluate or verify
     temperature: float
     candidates: list[Candidate]
     current: Candidate  # the round's chosen candidate

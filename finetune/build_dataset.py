@@ -28,7 +28,7 @@ from finetune import decontaminate
 from finetune.data import manifest as mf
 from finetune.data.pipeline import task_examples
 from finetune.data.trajectories import convert_runs
-from finetune.generators import GENERATORS
+from finetune.generators import DEV_SEED_BASE, GENERATORS
 
 SAMPLE_PER_ROLE = 12  # the committed sample: <= 50 examples in all
 
@@ -59,6 +59,10 @@ def build(args: argparse.Namespace, argv: list[str]) -> int:
     if unknown:
         print(f"error: unknown generator(s) {', '.join(unknown)}; known: "
               f"{', '.join(GENERATORS)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.seed >= DEV_SEED_BASE:
+        print(f"error: --seed {args.seed}: seeds from {DEV_SEED_BASE} on draw the dev split "
+              "(`bench dev`), never training data", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.per_generator < 1 or args.max_mutants < 0:
         print("error: --per-generator must be >= 1 and --max-mutants >= 0", file=sys.stderr)

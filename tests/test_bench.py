@@ -470,3 +470,66 @@ def test_every_ablation_variant_is_a_valid_bench_with_its_own_switches(tmp_path)
     assert json.loads(pinned["decompose"]) == {"decompose": True, "specify": True}
     assert len(set(pinned.values())) == len(variants)
     assert compare[3:] == ["bench-compare", *[str(tmp_path / v) for v in variants]]
+
+
+# --- splits: a seeded sample of a benchmark, and the generators' dev split (issue 19) --------
+
+def test_sample_is_a_seeded_draw_of_the_matching_tasks() -> None:
+    every = [t.id for t in discover(EXAMPLES)]
+    one = [t.id for t in discover(EXAMPLES, sample=3, seed=1)]
+    assert one == [t.id for t in discover(EXAMPLES, sample=3, seed=1)]  # repeatable
+    assert len(one) == 3 and set(one) <= set(every) and one == sorted(one)
+    draws = {tuple(t.id for t in discover(EXAMPLES, sample=3, seed=s)) for s in range(8)}
+    assert len(draws) > 1  # the seed decides the draw
+    assert [t.id for t in discover(EXAMPLES, sample=6, seed=5)] == every
+    with pytest.raises(BadInputError, match="--sample 7 but only 6 task"):
+        discover(EXAMPLES, sample=7)
+
+
+def test_dev_split_tasks_are_repeatable_spread_and_never_training_data(tmp_path) -> None:
+    from finetune.build_dataset import main as build_main
+    from finetune.generators import DEV_SEED_BASE, GENERATORS, dev_tasks
+
+    a = dev_tasks(4, 0, tmp_path / "a")
+    b = dev_tasks(4, 0, tmp_path / "b")
+    assert [t.task_id for t in a] == [t.task_id for t in b]
+    assert [t.spec_path.read_text() for t in a] == [t.spec_path.read_text() for t in b]
+    assert len({t.generator for t in a}) == 4  # families in turn, not four of one
+    assert all(t.variant.startswith(f"s{DEV_SEED_BASE}-") for t in a)
+    # the training variant of the same family and index is another task
+    train = GENERATORS[a[0].generator].make(0, 0, tmp_path / "train")
+    assert train.spec_path.read_text() != a[0].spec_path.read_text()
+    assert build_main(["--out", str(tmp_path / "ds"), "--seed", str(DEV_SEED_BASE)]) == 2
+
+
+def test_bench_dev_needs_a_sample_size(tmp_path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "agent", "bench", "dev", "--out",
+                           str(tmp_path / "o")], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and "give --sample N" in proc.stderr, proc.stderr
+
+
+@pytest.mark.docker
+def test_bench_dev_benches_the_drawn_generator_tasks(tmp_path, sandbox) -> None:
+    """`bench dev --sample N` writes the dev tasks into OUT and benches exactly those (a model
+    that answers nothing solves none; the point is which tasks ran)."""
+    from agent.bench import cmd_bench, register
+    from agent.models.base import Completion
+    from finetune.generators import dev_tasks
+
+    class Silent(FakeModel):
+        def generate(self, messages, **kw):  # noqa: ANN001, ANN003, ANN201
+            return Completion("I cannot write this one.", 10, 5, 0.01)
+
+    import argparse
+
+    p = argparse.ArgumentParser()
+    register(p.add_subparsers(dest="command"))
+    out = tmp_path / "dev"
+    args = p.parse_args(["bench", "dev", "--sample", "2", "--seed", "3", "--mode", "single-shot",
+                         "--out", str(out)])
+    cmd_bench(args, load=lambda c: Silent())
+    want = [t.spec.id for t in dev_tasks(2, 3, tmp_path / "again")]
+    assert sorted(r["task"] for r in _lines(out)) == sorted(want)
+    assert json.loads((out / "bench.json").read_text())["config"]["tasks_dir"] == str(
+        (out / "dev-tasks").resolve())

@@ -119,5 +119,5 @@ def draft(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     temps = "/".join(dict.fromkeys(f"{c['call']['temperature']:g}" for c in candidates))
     ctx.log(f"[draft] attempt {attempt}: {len(candidates)} candidate(s) at temperature "
             f"{temps or f'{temperature:g}'}, {tokens_out} tokens")
-    return {"attempt": attempt, "candidates": candidates, "tokens_in": tokens_in,
-            "tokens_out": tokens_out}
+    return {"attempt": attempt, "mode": "draft", "candidates": candidates,
+            "tokens_in": tokens_in, "tokens_out": tokens_out}

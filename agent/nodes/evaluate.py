@@ -12,7 +12,7 @@ from agent import feedback as fb
 from agent.checker import CaseResult
 from agent.context import RunContext
 from agent.nodes import timed
-from agent.state import Candidate, State
+from agent.state import Candidate, Next, State
 
 REDRAFT_TEMPERATURES = (0.8, 1.0)
 BLOCKED_SCORE = -1.0  # below any program that ran
@@ -34,13 +34,12 @@ def _judge(cand: Candidate, ctx: RunContext) -> Candidate:
                          else f"- {f['message']}" for f in blocking)
         rules = sorted({f["rule"] for f in blocking})
         failure = "syntax" if rules == ["syntax"] else "lint"
-        return {**cand, "score": BLOCKED_SCORE, "signature": ["lint", *rules],
-                "failure": failure, "feedback": text + hints}
+        return {**cand, "score": BLOCKED_SCORE, "failure": failure, "feedback": text + hints}
     results = [CaseResult(**r) for r in cand["results"]]
     failing = [r for r in results if not r.passed]
     by_name = {c.name: c for c in ctx.spec.visible_cases}
     text = "\n\n".join(fb.feedback_for_case(r, by_name[r.case], ctx.spec) for r in failing[:2])
-    return {**cand, "score": fb.score(results), "signature": list(fb.failure_signature(results)),
+    return {**cand, "score": fb.score(results),
             "failure": failing[0].status if failing else "", "feedback": text + hints}
 
 
@@ -59,7 +58,7 @@ def evaluate(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     # Progress is a new best score. Measured against the previous round instead, a repair
     # that fell back (scores 0.10, 0.56, 0.56, then a program lint blocked) looked like a
     # new failure and reset the count, so the recipe redraft came rounds later
-    # or, under the time limit, never; a new failure class or signature at the same score
+    # or, under the time limit, never; a new failure class or error text at the same score
     # (an AxisError on axis 2, then on axis 1) is no progress either.
     improved = best is None or current["score"] > best.get("score", BLOCKED_SCORE)
     stalls = 0 if improved else state.get("stalls", 0) + 1
@@ -73,21 +72,22 @@ def evaluate(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
                      "score": round(current["score"], 4), "n_candidates": len(judged)}],
     }
     if not current["failure"]:
-        update["mode"] = "verify"
+        update["next"] = "verify"
     elif reason := out_of_budget(state, ctx):
-        update.update(mode="finalize", stop_reason=reason)
+        update.update(next="finalize", stop_reason=reason)
     elif cfg.controller and stalls >= 2:
         n_redrafts = sum(h["mode"] == "draft" for h in state.get("history", []))
         temp = REDRAFT_TEMPERATURES[min(n_redrafts - 1, len(REDRAFT_TEMPERATURES) - 1)] \
             if n_redrafts else REDRAFT_TEMPERATURES[0]
-        update.update(mode="draft", temperature=temp, stalls=0)
+        update.update(next="draft", temperature=temp, stalls=0)
     else:
-        update["mode"] = "repair"
+        update["next"] = "repair"
     ctx.log(f"[evaluate] attempt {state['attempt']}: {current['failure'] or 'visible pass'} "
-            f"(score {current['score']:.2f}, best {best['score']:.2f}) -> {update['mode']}")
+            f"(score {current['score']:.2f}, best {best['score']:.2f}) -> {update['next']}")
     return update
 
 
-def route(state: State) -> str:
-    """The controller's decision, taken in evaluate/verify and stored in the state."""
-    return state["mode"]
+def route(state: State) -> Next:
+    """The controller's decision, taken in evaluate/verify and stored in the state (a
+    checkpoint written before `next` existed kept it in `mode`)."""
+    return state.get("next") or state["mode"]  # type: ignore[return-value]

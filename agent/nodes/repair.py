@@ -69,7 +69,7 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
         return {"candidates": [], "stop_reason": reason, "tokens_in": tokens_in,
                 "tokens_out": tokens_out}
     ctx.log(f"[repair] attempt {attempt}: fixing {failure}, {call['tokens_out']} tokens")
-    return {"attempt": attempt, "candidates": [cand], "tokens_in": tokens_in,
+    return {"attempt": attempt, "mode": "repair", "candidates": [cand], "tokens_in": tokens_in,
             "tokens_out": tokens_out}
 
 

@@ -85,6 +85,6 @@ def understand(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     spec = ctx.spec
     ctx.log(f"[understand] {spec.id}: {len(spec.visible_cases)} visible case(s); "
             f"{len(spec.hidden_cases)} hidden case(s) kept out of every prompt")
-    return {"trace_cards": trace_cards(spec), "attempt": 0, "mode": "draft",
+    return {"trace_cards": trace_cards(spec), "attempt": 0, "mode": "draft", "next": "draft",
             "temperature": 0.0, "stalls": 0, "feedback": "", "failure": "",
             "started_at": state.get("started_at") or time.time()}

@@ -30,16 +30,14 @@ def verify(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     if not failing:
         ctx.log(f"[verify] {cand['id']}: all {len(res.cases)} hidden case(s) pass")
         best = {**cand, "hidden_passed": True, "score": cand["score"] + 1.0}
-        return {"solved": True, "mode": "finalize", "stop_reason": "solved",
+        return {"solved": True, "next": "finalize", "stop_reason": "solved",
                 "hidden_results": hidden, "best": best, "current": best}
     ctx.log(f"[verify] {cand['id']}: {len(failing)}/{len(res.cases)} hidden case(s) fail")
     feedback = "\n".join(sorted({fb.feedback_for_hidden(r) for r in failing}))
     update: dict[str, Any] = {"hidden_results": hidden, "feedback": feedback,
-                              "failure": "hidden",
-                              "current": {**cand, "signature": ["hidden", *sorted(
-                                  r.status for r in failing)]}}
+                              "failure": "hidden", "current": {**cand, "hidden_passed": False}}
     if reason := out_of_budget(state, ctx):
-        update.update(mode="finalize", stop_reason=reason)
+        update.update(next="finalize", stop_reason=reason)
     else:
-        update["mode"] = "repair"
+        update["next"] = "repair"
     return update

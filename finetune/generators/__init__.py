@@ -5,6 +5,8 @@ Each generator is a parameterised task family with a reference implementation; s
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from finetune.generators.base import Draft, Generator, Mutant, Task, apply_mutant
 from finetune.generators.comms import Debounce, PacketLoss, RssiDistance, TimestampGaps
 from finetune.generators.energy import AcPower, BatteryCoulomb, EnergyMeter
@@ -18,4 +20,19 @@ GENERATORS: dict[str, Generator] = {g.name: g for g in (
     TiltAngle(), VibrationCrest(), GpsDistance(), Spo2(), AbpWindows(), SolarDay(),
 )}
 
-__all__ = ["GENERATORS", "Draft", "Generator", "Mutant", "Task", "apply_mutant"]
+# The dev split (BENCHMARKS.md, "Splits"): variants drawn with generator seeds from here on
+# are never training data (build_dataset refuses such seeds), so a quick read of a change on
+# them is not a read of what the model was trained on.
+DEV_SEED_BASE = 10_000
+
+
+def dev_tasks(n: int, seed: int, root: Path) -> list[Task]:
+    """N dev-split tasks written under root, the families taken in turn (sorted by name) so
+    a small sample spreads over them; the same (n, seed) always gives the same tasks."""
+    names = sorted(GENERATORS)
+    return [GENERATORS[names[i % len(names)]].make(DEV_SEED_BASE + seed, i // len(names), root)
+            for i in range(n)]
+
+
+__all__ = ["DEV_SEED_BASE", "GENERATORS", "Draft", "Generator", "Mutant", "Task",
+           "apply_mutant", "dev_tasks"]
