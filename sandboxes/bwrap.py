@@ -178,9 +178,8 @@ class BwrapSandbox:
         self.profile = profiles.get(profile).name
         self.rootfs = rootfs or rootfs_dir(self.profile)
         if not (self.rootfs / "usr/bin/python3").exists():
-            flag = "" if self.profile == profiles.DEFAULT else f" --environment {self.profile}"
-            raise InfraError(f"no bwrap root filesystem at {self.rootfs}: run "
-                             f"`python -m agent sandbox build --bwrap{flag}`")
+            raise InfraError(f"no bwrap root filesystem at {self.rootfs}: run `python -m agent "
+                             f"sandbox build --bwrap{profiles.build_flag(self.profile)}`")
         self.runs = 0
 
     def describe(self) -> dict[str, Any]:

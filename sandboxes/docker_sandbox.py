@@ -78,9 +78,9 @@ class DockerSandbox:
         img = (image.find_image(self.client, self.profile) if tag is None
                else self.client.images.get(tag))
         if img is None:
-            flag = "" if self.profile == profiles.DEFAULT else f" --environment {self.profile}"
-            raise InfraError(f"sandbox image {self.tag} is not built: run "
-                             f"`python -m agent sandbox build{flag}` (a minute or two, as root)")
+            raise InfraError(f"sandbox image {self.tag} is not built: run `python -m agent "
+                             f"sandbox build{profiles.build_flag(self.profile)}` (a minute or "
+                             "two, as root)")
         self.image_id = img.id
 
     def describe(self) -> dict[str, Any]:

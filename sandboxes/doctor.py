@@ -40,7 +40,7 @@ def diagnose() -> list[Finding]:
             found.append(Finding(True, f"sandbox image {image.image_tag(name)}: "
                                  + ("present" if built else "not built (only specs with "
                                     f"`environment: {name}` need it: python -m agent sandbox "
-                                    f"build --environment {name})")))
+                                    f"build{profiles.build_flag(name)})")))
     left = docker_sandbox.leftovers(client)
     found.append(Finding(not left, f"leftover gpiot containers: {len(left)}",
                          "python -m agent sandbox clean"))

@@ -229,10 +229,9 @@ def _killpg(pgid: int) -> None:
 def main() -> None:
     import importlib
 
-    # The profile's libraries (argv; sandboxes/profiles.py), imported once here so every
-    # child starts with them.
-    for name in sys.argv[1:] or ("numpy", "scipy.fft", "scipy.interpolate", "scipy.signal",
-                                 "scipy.stats"):
+    # The profile's libraries (argv: Profile.preimport, which warm.py always passes),
+    # imported once here so every child starts with them.
+    for name in sys.argv[1:]:
         importlib.import_module(name)
 
     _protect()

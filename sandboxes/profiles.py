@@ -87,6 +87,12 @@ def get(name: str | None = None) -> Profile:
     return PROFILES[name]
 
 
+def build_flag(name: str | None) -> str:
+    """What `sandbox build` needs besides its defaults to build profile `name`'s image."""
+    name = get(name).name
+    return "" if name == DEFAULT else f" --environment {name}"
+
+
 def provides(outer: str | None, inner: str | None) -> bool:
     """Whether the image of profile `outer` offers every library `inner` offers (a program
     or card written for `inner` runs there)."""
