@@ -61,7 +61,7 @@ class RunContext:
         done = self.model.generate(messages,
                                    max_new_tokens=max_new_tokens or self.config.max_new_tokens,
                                    temperature=temperature, seed=seed, role=CALL_ROLE[role],
-                                   deadline=self.deadline)
+                                   deadline=self.deadline, node=role)
         return self._call_record(role, messages, done, temperature, seed)
 
     def chat_many(self, role: str, messages: list[dict], temperatures: Sequence[float],
@@ -72,7 +72,7 @@ class RunContext:
         done = self.model.generate_many(
             messages, temperatures, seeds,
             max_new_tokens=max_new_tokens or self.config.max_new_tokens, role=CALL_ROLE[role],
-            deadline=self.deadline)
+            deadline=self.deadline, node=role)
         return [self._call_record(role, messages, c, t, s)
                 for c, t, s in zip(done, temperatures, seeds, strict=False)]
 

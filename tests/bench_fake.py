@@ -47,7 +47,7 @@ class FakeModel(ChatModel):
         self.temperatures: list[float] = []
 
     def generate(self, messages, *, max_new_tokens=512, temperature=0.0, seed=None, stop=None,
-                 role=None, deadline=None):
+                 role=None, deadline=None, node=None):
         text = messages[-1]["content"]
         task = next(t for f, t in self.functions.items() if f"{f}(" in text)
         self.temperatures.append(temperature)

@@ -42,7 +42,7 @@ class SlowModel(ChatModel):
         self.calls: list[dict] = []
 
     def generate(self, messages, *, max_new_tokens=512, temperature=0.0, seed=None, stop=None,
-                 role=None, deadline=None):
+                 role=None, deadline=None, node=None):
         queue = self.replies[role]
         text = queue.pop(0) if len(queue) > 1 else queue[0]
         call = {"role": role, "temperature": temperature, "deadline": deadline,

@@ -67,7 +67,7 @@ class Scripted(ChatModel):
         self.replies = {"decompose": plan, "draft": draft, "repair": repair}
 
     def generate(self, messages, *, max_new_tokens=512, temperature=0.0, seed=None,
-                 stop=None, role=None, deadline=None):  # noqa: ANN001, ANN201
+                 stop=None, role=None, deadline=None, node=None):  # noqa: ANN001, ANN201
         user = messages[-1]["content"]
         role = "repair" if "failed:" in user else "decompose" if "sub-tasks" in user else "draft"
         text = self.replies[role]

@@ -62,14 +62,11 @@ class ScriptedModel(ChatModel):
         self.on_call = on_call
 
     def generate(self, messages, *, max_new_tokens=512, temperature=0.0, seed=None, stop=None,
-                 role=None, deadline=None):
+                 role=None, deadline=None, node=None):
         user, adapter_role = messages[-1]["content"], role
-        redraft = "Verified helpers" in user  # the controller's draft with recipes
-        role = ("rewrite" if "An earlier program" in user and not redraft
-                else "repair" if "failed:" in user and not redraft
-                else "decompose" if "sub-tasks" in user and "Sub-tasks:" not in user
-                else "specify" if "Sub-tasks:" in user
-                else "draft")
+        # the graph names the node that calls (generate's `node`): no guessing from prompts
+        assert node is not None, "every model call of the graph names its node"
+        role = node
         if self.on_call:
             self.on_call(role)
         queue = self.script.get(role) or self.script["repair" if role == "rewrite" else role]

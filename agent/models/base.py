@@ -80,6 +80,7 @@ class ChatModel(ABC):
         stop: list[str] | None = None,
         role: str | None = None,
         deadline: float | None = None,
+        node: str | None = None,
     ) -> Completion:
         """Reply to chat messages ({"role": ..., "content": ...}) using the model's template.
 
@@ -87,6 +88,8 @@ class ChatModel(ABC):
         picks the adapter, a role without one runs on the base weights.
         deadline: a time.time() instant after which generation stops (finish_reason
         "deadline"), so a run's time limit holds inside a long call.
+        node: the graph node that makes the call (draft, repair, rewrite, ...): backends
+        ignore it; it lets a scripted model in a routing test answer per node.
         """
 
     def generate_many(
@@ -99,6 +102,7 @@ class ChatModel(ABC):
         stop: list[str] | None = None,
         role: str | None = None,
         deadline: float | None = None,
+        node: str | None = None,
     ) -> list[Completion]:
         """One reply per (temperature, seed) to the same prompt (draft candidates), in
         groups of `group_size` replies decoded together; no group starts once the deadline
@@ -112,7 +116,8 @@ class ChatModel(ABC):
                 break
             out += self.generate_group(messages, temperatures[lo:lo + size],
                                        seeds[lo:lo + size], max_new_tokens=max_new_tokens,
-                                       stop=stop, role=role, deadline=deadline)
+                                       stop=stop, role=role, deadline=deadline,
+                                       node=node)
         return out
 
     # replies a backend decodes together (one pass over the weights per step serves them)

@@ -104,6 +104,7 @@ class HFModel(ChatModel):
         stop: list[str] | None = None,
         role: str | None = None,
         deadline: float | None = None,
+        node: str | None = None,
     ) -> Completion:
         """Chat completion with the tokenizer's template; temperature 0 is greedy; generation
         stops at `deadline` (transformers' max_time, counted from the call's start)."""

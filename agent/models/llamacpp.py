@@ -211,6 +211,7 @@ class LlamaCppModel(ChatModel):
         stop: list[str] | None = None,
         role: str | None = None,
         deadline: float | None = None,
+        node: str | None = None,
     ) -> Completion:
         """Chat completion; temperature 0 is greedy (a greedy repair uses prompt lookup when
         switched on)."""
@@ -240,7 +241,8 @@ class LlamaCppModel(ChatModel):
 
     def _decode(self, messages: list[dict], temperatures: Sequence[float],
                 seeds: Sequence[int | None], *, max_new_tokens: int, stop: list[str] | None,
-                role: str | None, deadline: float | None) -> list[Completion]:
+                role: str | None, deadline: float | None,
+                node: str | None = None) -> list[Completion]:
         start = time.perf_counter()
         self._use(role)
         tokens = self._prompt_tokens(messages)

@@ -85,7 +85,7 @@ class OpenAIModel(ChatModel):
     def generate(self, messages: list[dict], *, max_new_tokens: int = 512,
                  temperature: float = 0.0, seed: int | None = None,
                  stop: list[str] | None = None, role: str | None = None,
-                 deadline: float | None = None) -> Completion:
+                 deadline: float | None = None, node: str | None = None) -> Completion:
         openai = _openai()
         start = time.monotonic()
         request: dict[str, Any] = {
