@@ -36,7 +36,10 @@ def messages(user: str, profile: str | None = None) -> list[dict[str, str]]:
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
-def advice(failure: str) -> str:
-    """The repair advice for a failure class ('' when it has none)."""
+def advice(failure: str, profile: str | None = None) -> str:
+    """The repair advice for a failure class ('' when it has none), naming what `profile`'s
+    image really holds (an invented import is replaced with a real name of those)."""
     name = f"repair/{failure}"
-    return prompts.render(name) if prompts.exists(name) else ""
+    if not prompts.exists(name):
+        return ""
+    return prompts.render(name, real_names=profiles.get(profile).real_names)

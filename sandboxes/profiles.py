@@ -38,6 +38,9 @@ class Profile:
     offered: tuple[str, ...]  # top-level import names generated code may use (+ stdlib)
     libraries: str  # the prompt's rule: "Use only {libraries}; import everything you use."
     absent: str  # the prompt's "Nothing else is installed ({absent})"
+    # the import repair advice's "Use only real {real_names} names": the libraries whose
+    # names an invented import should be replaced with
+    real_names: str
     preimport: tuple[str, ...] = BASE_PREIMPORT  # imported once by the warm fork server
     api_modules: tuple[str, ...] = BASE_API_MODULES
     # Address space the interpreter and the pre-imports take beyond the job's memory, for
@@ -55,6 +58,7 @@ PROFILES: dict[str, Profile] = {
         # Worded (and wrapped) as the prompt was before profiles existed: the minimal prompt
         # is byte-identical, so results before and after stay comparable.
         absent="no pandas, no sklearn, no\nmatplotlib",
+        real_names="numpy,\nscipy and standard-library",  # wrapped as before: byte-identical
     ),
     "scientific": Profile(
         name="scientific",
@@ -64,6 +68,8 @@ PROFILES: dict[str, Profile] = {
         libraries=("the Python standard library, numpy, scipy, scikit-learn (sklearn), "
                    "pandas and neurokit2"),
         absent="no plotting, no torch or tensorflow",
+        real_names=("numpy, scipy,\nscikit-learn (sklearn), pandas, neurokit2 and "
+                    "standard-library"),
         preimport=(*BASE_PREIMPORT, "sklearn.neighbors", "sklearn.ensemble",
                    "sklearn.linear_model", "sklearn.preprocessing", "pandas", "neurokit2"),
         api_modules=(*BASE_API_MODULES, "sklearn", "sklearn.neighbors", "sklearn.ensemble",

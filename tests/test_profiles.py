@@ -15,7 +15,7 @@ from agent import knowledge as kb
 from agent.checker import check_solution
 from agent.cli import main
 from agent.lint import blocking, lint
-from agent.prompting import messages, spec_fields
+from agent.prompting import advice, messages, spec_fields
 from agent.spec import load_spec, with_environment
 from sandboxes import api_index, image, profiles
 from sandboxes.base import ExecutionRequest, Limits
@@ -164,6 +164,22 @@ def test_the_scientific_prompt_names_exactly_what_its_image_offers() -> None:
     assert "no sklearn" not in system and "no pandas" not in system
     fields = spec_fields(with_environment(load_spec(ECG), "scientific"))
     assert "scikit-learn (sklearn), pandas and neurokit2" in fields["libraries"]
+
+
+MINIMAL_IMPORT_ADVICE = """An import or a module attribute does not exist in this environment. Use only real numpy,
+scipy and standard-library names (the close real names are listed above), or write the
+computation with numpy directly.
+"""  # noqa: E501 - the advice as it was before profiles named their libraries
+
+
+def test_import_advice_names_the_libraries_of_the_specs_image() -> None:
+    """An invented sklearn name in a scientific spec is repaired with a real sklearn name,
+    not by rewriting with numpy only; the minimal advice stays byte for byte."""
+    assert advice("import") == advice("import", "minimal") == MINIMAL_IMPORT_ADVICE
+    scientific = advice("import", "scientific")
+    assert "sklearn" in scientific and "neurokit2" in scientific
+    assert "sklearn" not in advice("import", "minimal")
+    assert advice("no-such-failure", "scientific") == ""
 
 
 @pytest.mark.docker

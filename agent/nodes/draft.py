@@ -55,11 +55,12 @@ def draft_prompt(state: State, ctx: RunContext, earlier: str = "",
                           reply=reply or prompts.render("reply"), **spec_fields(ctx.spec))
 
 
-def earlier_failure(state: State) -> str:
-    """prompts/earlier.md for the round that just failed: its class, feedback and advice."""
+def earlier_failure(state: State, environment: str | None = None) -> str:
+    """prompts/earlier.md for the round that just failed: its class, feedback and the advice
+    for `environment`'s image."""
     failure = state.get("failure", "")
     return prompts.render("earlier", failure=failure, feedback=state.get("feedback", "").strip(),
-                          advice=advice(failure))
+                          advice=advice(failure, environment))
 
 
 def recipe_prompt(state: State, ctx: RunContext) -> tuple[str, list[kb.Card]]:
@@ -69,11 +70,12 @@ def recipe_prompt(state: State, ctx: RunContext) -> tuple[str, list[kb.Card]]:
     cards = kb.search(task_query(state, ctx), k=ctx.config.knowledge_k,
                       environment=ctx.spec.environment)
     if not cards:
-        return draft_prompt(state, ctx, earlier_failure(state)), cards
+        return draft_prompt(state, ctx, earlier_failure(state, ctx.spec.environment)), cards
     block = prompts.render("recipes", cards=kb.render_helpers(cards), module=kb.HELPER_MODULE)
     reply = prompts.render("reply-helpers", module=kb.HELPER_MODULE,
                            signature=ctx.spec.function.signature())
-    return draft_prompt(state, ctx, earlier_failure(state), knowledge=block, reply=reply), cards
+    earlier = earlier_failure(state, ctx.spec.environment)
+    return draft_prompt(state, ctx, earlier, knowledge=block, reply=reply), cards
 
 
 @timed("draft")

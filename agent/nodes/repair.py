@@ -25,7 +25,8 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     attempt = state.get("attempt", 0) + 1
     failure = state.get("failure", "")
     user = prompts.render("repair", code=state["current"]["code"].rstrip(), failure=failure,
-                          feedback=state.get("feedback", "").strip(), advice=advice(failure),
+                          feedback=state.get("feedback", "").strip(),
+                          advice=advice(failure, ctx.spec.environment),
                           knowledge=state.get("knowledge_notes", ""), **spec_fields(ctx.spec))
     seed = ctx.config.seed * 1000 + attempt * 10
     call = ctx.chat("repair", messages(user, ctx.spec.environment), temperature=0.0,
@@ -53,8 +54,8 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
         # only now.
         ctx.log(f"[repair] attempt {attempt}: the sample is unchanged too, rewriting at "
                 f"{UNCHANGED_TEMPERATURE} without the failing code")
-        calls.append(ctx.chat("rewrite", messages(draft_prompt(state, ctx,
-                                                               earlier_failure(state)),
+        earlier = earlier_failure(state, ctx.spec.environment)
+        calls.append(ctx.chat("rewrite", messages(draft_prompt(state, ctx, earlier),
                                                   ctx.spec.environment),
                               temperature=UNCHANGED_TEMPERATURE, seed=seed + 2))
         cand = new_candidate(ctx, attempt, 2, calls[-1])

@@ -22,7 +22,9 @@ def task_query(state: State, ctx: RunContext) -> str:
 @timed("retrieve")
 def retrieve(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
-    cards = knowledge.search(task_query(state, ctx), k=ctx.config.knowledge_k)
+    # the cards the spec's image can run: a scientific spec also gets the library cards
+    cards = knowledge.search(task_query(state, ctx), k=ctx.config.knowledge_k,
+                             environment=ctx.spec.environment)
     ctx.log(f"[retrieve] {', '.join(c.id for c in cards) or 'no relevant card'}")
     return {"knowledge": knowledge.render(cards, with_code=ctx.config.knowledge_code),
             "knowledge_notes": knowledge.render(cards, with_code=False),
