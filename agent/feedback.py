@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from agent import diagnostics
 from agent.checker import CaseResult
-from agent.lint import EVENT_WORDS
+from agent.diagnostics.signals import fmt as _fmt
+from agent.diagnostics.signals import interval_seconds, lengths, sampling_rate, whole_blocks
 from agent.spec import Case, Spec
-from sandboxes import api_index
 
 OUTPUT_LINES = 15
 TRACEBACK_LINES = 8
@@ -32,66 +33,6 @@ _HIDDEN_WHY = {
     "type or length", "wrong_value": "the result is wrong",
 }
 
-# (pattern in the error text, hint) for common numpy/scipy/Python errors.
-_ERROR_HINTS: list[tuple[str, str]] = [
-    (r"unsupported operand type\(s\) for [-/*+]+: 'list'|can't multiply sequence by non-int"
-     r"|unsupported operand type\(s\) for .*'list'",
-     "a Python list does no arithmetic: convert with np.asarray(...) first"),
-    (r"'list' object has no attribute", "a Python list has no numpy methods: convert with "
-     "np.asarray(...)"),
-    (r"did not contain a loop with signature matching types \(dtype\('<U|"
-     r"unsupported operand type\(s\) for [-+/*]+: 'str'",
-     "arithmetic on strings: the labels cannot be subtracted or averaged; compute on the "
-     "numeric windows and use the labels only to group them (np.array(labels) == c)"),
-    (r"operands could not be broadcast together",
-     "arrays of different lengths: np.diff(x) is one shorter than x; align them (x[1:])"),
-    (r"truth value of an array with more than one element is ambiguous",
-     "an array in an `if`/`and`: use a boolean mask, np.any(...) or np.all(...)"),
-    (r"cannot be interpreted as an integer|slice indices must be integers|only integer scalar"
-     r"|integer scalar arrays", "indices and window sizes must be ints: int(0.3 * fs)"),
-    (r"critical frequencies must be 0 < Wn < 1|Wn",
-     "filter cutoffs: pass fs=fs to scipy.signal.butter, or divide Hz by fs / 2"),
-    (r"padlen", "the signal is shorter than filtfilt's padding: use a lower filter order "
-     "or sosfiltfilt"),
-    (r"zero-size array|empty sequence|mean of empty slice|index 0 is out of bounds",
-     "an empty array: nothing was detected (threshold too high?); handle the empty case"),
-    (r"index -?\d+ is out of bounds", "an index past the end: check loop bounds and windows "
-     "at the edges of the signal"),
-    (r"ZeroDivisionError|division by zero", "division by zero: check for empty arrays or "
-     "zero counts"),
-    (r"got an unexpected keyword argument 'fs'",
-     "this function takes no fs: give distances and widths in samples, e.g. "
-     "distance=int(0.3 * fs)"),
-    (r"got an unexpected keyword argument",
-     "that keyword does not exist for this function: remove it or use a documented one"),
-    (r"inhomogeneous", "windows of unequal length: the last window is shorter, so np.array "
-     "cannot stack them; compute each window's value inside the loop, or keep whole windows "
-     "only (range(0, len(x) - n + 1, hop)) where the task drops a partial one"),
-    (r"axis [1-9]\d* is out of bounds for array of dimension 1",
-     "that array is 1-D, so it has no axis 1; for one value per frame of a signal, make the "
-     "frames first: n = int(frame_seconds * fs); frames = x[:len(x) // n * n].reshape(-1, n), "
-     "then reduce with axis=1; otherwise drop the axis argument"),
-    (r"'(numpy\.)?(float|int)(16|32|64)?' object (does not support item assignment|is not "
-     r"subscriptable|is not iterable)|object of type '(numpy\.)?(float|int)(16|32|64)?' has "
-     r"no len\(\)",
-     "a single number where an array was meant: a reduction over the whole signal (np.mean, "
-     "np.sum, np.max without the right axis) collapsed it to one value; compute one value "
-     "per window or frame"),
-    (r"must be 1-D|object too deep|setting an array element with a sequence",
-     "wrong shape: check the input shape (use np.asarray(x).ravel() for one channel)"),
-]
-
-
-def _fmt(x: Any) -> str:
-    if isinstance(x, bool) or x is None:
-        return str(x)
-    if isinstance(x, (int, float)):
-        if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
-            return str(x)
-        return f"{x:.4g}" if isinstance(x, float) else str(x)
-    return str(x)[:60]
-
-
 def _tail(text: str, n: int) -> str:
     lines = [ln for ln in text.rstrip().splitlines() if ln.strip()]
     return "\n".join(lines[-n:])
@@ -103,84 +44,21 @@ def _bound(case: Case) -> float | None:
 
 
 def _fs(case: Case) -> float | None:
-    """The case's sampling rate, if it has a numeric fs-like argument."""
-    for name, v in case.args.items():
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 1 and re.search(
-                r"fs|rate|freq|hz", name, re.I):
-            return float(v)
-    return None
+    """The case's sampling rate (diagnostics.signals reads it one way everywhere)."""
+    return sampling_rate(case.args)
 
 
 def _lengths(case: Case) -> list[int]:
-    return [len(v) for v in case.args.values() if isinstance(v, np.ndarray) and v.ndim == 1]
-
-
-def _near(a: float, b: float, tol: float = 0.08) -> bool:
-    return b != 0 and abs(a / b - 1) <= tol
-
-
-# "beats", "steps": a task whose number comes from counting detected events
-_EVENTISH = re.compile(EVENT_WORDS + "|heart ?rate|cadence", re.I)
+    return lengths(case.args)
 
 
 def ratio_hint(returned: float, expected: float, case: Case | None = None,
                requirement: str = "") -> str:
-    """What a wrong scalar's relation to the expected one suggests (empty if nothing)."""
-    if expected == 0 or not math.isfinite(returned):
-        if not math.isfinite(returned):
-            return "NaN/inf: a division by zero or an empty array (nothing detected?)"
-        return ""
-    r = returned / expected
-    fs = _fs(case) if case else None
-    events = bool(_EVENTISH.search(requirement))
-    per_minute = bool(fs) and _near(returned, 60 * fs, 0.01)
-    if fs and events and not _near(r, 1, 0.5) and (per_minute or _near(returned, fs, 0.01)):
-        # seen on the examples: np.where(x > thr)[0] as beats, or np.diff(np.arange(n)) / fs
-        return (f"{_fmt(returned)} = {'60 * ' if per_minute else ''}fs: "
-                "the mean interval is exactly ONE sample, so the 'events' are consecutive "
-                "samples: np.where(x > threshold)[0] lists every sample above it (many per "
-                "beat), and np.diff(np.arange(n)) is all ones. Detect one index per event: "
-                "peaks, _ = scipy.signal.find_peaks(x, distance=int(0.3 * fs)); intervals = "
-                "np.diff(peaks) / fs")
-    if _near(r, -1, 0.02):
-        return "the sign is inverted: check the order of a subtraction"
-    if fs and (_near(r, fs, 0.03) or _near(r, 1 / fs, 0.03)):
-        return (f"off by a factor of fs = {_fmt(fs)}: samples vs seconds; "
-                + ("divide by fs" if r > 1 else "multiply by fs"))
-    for k, what in ((60.0, "seconds vs minutes (x60)"), (1000.0, "ms vs seconds (x1000)"),
-                    (3600.0, "seconds vs hours")):
-        if _near(r, k, 0.05) or _near(r, 1 / k, 0.05):
-            return f"about {_fmt(r)}x: {what}"
-    prod = returned * expected
-    for k, what in ((3600.0, "an interval times 60 instead of 60 divided by the interval: "
-                     "rate = 60 / (mean interval in seconds) = 60 * fs / mean(interval in "
-                     "samples)"),
-                    (60.0, "an interval in seconds, not a rate: rate = 60 / interval"),
-                    (60000.0, "an interval in ms, not a rate: rate = 60000 / interval_ms")):
-        if _near(prod, k, 0.1) and not _near(r, 1, 0.3):
-            return f"looks inverted: {what}"
-    if 1.7 <= r <= 2.4:
-        return (f"about {r:.1f}x too high: events/peaks may be double-counted (noise, "
-                "notch, T waves); use find_peaks(distance=...) or a refractory period")
-    if events and r >= 3:
-        return (f"about {r:.0f}x too high: far more events than the recording holds; a "
-                "threshold test marks every sample above it, and find_peaks without "
-                "distance= takes every noise bump. Keep one index per event: "
-                "find_peaks(x, distance=int(min_gap_seconds * fs)) on a filtered signal")
-    if 0.4 <= r <= 0.6:
-        return (f"about {r:.2f}x, half the expected: every other event missed (threshold or "
-                "distance too large?) or a factor 2 in the formula")
-    for n in _lengths(case) if case else []:
-        if n > 2 and (_near(r, math.sqrt(n / (n - 1)), 2e-4)
-                      or _near(r, math.sqrt((n - 1) / n), 2e-4)):
-            return ("off by a factor sqrt((N-1)/N): averaged over N terms where N-1 belong "
-                    "(np.roll wraps around and adds a term; np.diff gives N-1), or population "
-                    "vs sample std (ddof=1)")
-    if abs(r - 1) < 0.1:
-        return ("close but not within the bound: check the definition at the edges "
-                "(np.diff is one shorter, np.roll wraps around, first/last element), "
-                "off-by-one, > vs >=, or ddof")
-    return ""
+    """What a wrong scalar's relation to the expected one suggests (empty if nothing): the
+    first entry of the catalogue's "value" group that recognises it."""
+    obs = diagnostics.Observation(case=case, requirement=requirement,
+                                  returned=float(returned), expected=float(expected))
+    return next(iter(diagnostics.hints(obs, "value")), "")
 
 
 def _shape(value: Any) -> tuple[int, ...] | None:
@@ -188,26 +66,6 @@ def _shape(value: Any) -> tuple[int, ...] | None:
         return tuple(np.shape(value))
     except ValueError:  # ragged
         return None
-
-
-def interval_seconds(name: str, v: np.ndarray) -> float | None:
-    """Total duration when `name` holds beat-to-beat intervals (NN/RR/IBI, in ms or s): their
-    sum is the recording's time axis, which the models miss (they window by count)."""
-    if v.ndim != 1 or not re.search(r"(^|_)(nni?|rri?|ibi)($|_)|interval", name, re.I):
-        return None
-    x = np.asarray(v, dtype=float)
-    mid = float(np.nanmedian(x)) if x.size else 0.0
-    if 200 <= mid <= 3000:
-        return float(np.nansum(x)) / 1000
-    if 0.2 <= mid <= 3:
-        return float(np.nansum(x))
-    return None
-
-
-def _whole_blocks(r: int) -> str:
-    """The expression that keeps the whole blocks of r samples, one block per row: both the
-    wrong-count hint and the reshape-error hint give it, in the same words."""
-    return f"x[:len(x) // {r} * {r}].reshape(-1, {r})"
 
 
 def _blocks(n: int, m: int, n_got: int, requirement: str) -> str:
@@ -220,7 +78,7 @@ def _blocks(n: int, m: int, n_got: int, requirement: str) -> str:
         return ""
     r = rs[0]
     return (f"; {m} = {n} // {r}: whole blocks of {r} samples, e.g. blocks = "
-            f"{_whole_blocks(r)}, then one value per row "
+            f"{whole_blocks(r)}, then one value per row "
             "(blocks.mean(axis=1)); the partial last block is dropped")
 
 
@@ -590,106 +448,12 @@ def _flag_counts(got: Any, want: Any) -> list[str]:
     return [line]
 
 
-_INT_NEEDED = re.compile(r"cannot be interpreted as an integer|slice indices must be integers")
-_TERM = r"(?:\d[\d.]*|[A-Za-z_]\w+)"  # a number or a name of 2+ characters (not a loop index)
-_FS_PRODUCT = re.compile(rf"{_TERM}\s*\*\s*fs\b|\bfs\s*[*/]\s*{_TERM}")
-
-
-def _float_index_hint(text: str) -> str:
-    """A float window length in range() or a slice, named from the failing line: under the
-    generic advice a model fixes `range(n)` and keeps `x[i * (fs * 10):...]`, so the hint
-    quotes the expression to wrap in int()."""
-    if not _INT_NEEDED.search(text):
-        return ""
-    lines = text.splitlines()
-    code = next((lines[i + 1].strip() for i, line in enumerate(lines[:-1])
-                 if line.strip().startswith('File "solution.py"')), "")
-    exprs = list(dict.fromkeys(e.strip() for e in _FS_PRODUCT.findall(code)))
-    if not exprs:
-        return ""
-    shown = ", ".join(f"`{e}`" for e in exprs[:2])
-    return (f"{shown} is a float (fs is a float): compute the window length once as an int, "
-            f"n = int(round({exprs[0]})), and use n in range() and in every slice")
-
-
-def _broadcast_rank_hint(text: str) -> str:
-    """(40,6,100) against (40,): a reduction over axes dropped them; keepdims puts them back
-    (windows normalised by `np.mean(w, axis=(1, 2))`)."""
-    m = re.search(r"broadcast together with shapes \(([\d, ]*)\) \(([\d, ]*)\)", text)
-    if not m:
-        return ""
-    a, b = ([int(x) for x in g.replace(" ", "").split(",") if x] for g in m.groups())
-    if len(a) == len(b) or not a or not b:
-        return ""
-    big, small = (a, b) if len(a) > len(b) else (b, a)
-    rest = iter(big)
-    if all(n in rest for n in small):  # small's sizes appear in big, in order: axes dropped
-        return (f"shapes {tuple(big)} and {tuple(small)}: a reduction over some axes dropped "
-                "them, so the result no longer lines up with the array; keep them with "
-                "keepdims=True (np.mean(w, axis=..., keepdims=True)) or index [:, None]")
-    return ""
-
-
-def _reshape_hint(text: str) -> str:
-    """A reshape into blocks that does not divide the length: name the whole blocks and the
-    samples left over (under the generic exception advice, repairs keep
-    `reshape(len(x) // 24, 24)` on 245 hourly readings, or pad the partial day)."""
-    m = re.search(r"cannot reshape array of size (\d+) into shape \(([\d, -]*)\)", text)
-    if not m:
-        return ""
-    size, dims = int(m.group(1)), [int(d) for d in re.findall(r"-?\d+", m.group(2))]
-    if not 1 <= len(dims) <= 2 or not 2 <= dims[-1] <= size or size % dims[-1] == 0:
-        return ""
-    whole, left = divmod(size, n := dims[-1])
-    return (f"{size} samples are not a whole number of blocks of {n} ({whole} whole blocks and "
-            f"{left} left over): take the whole blocks first, {_whole_blocks(n)}, and keep or "
-            f"drop the {left} left over as the task says (a partial block is not padded)")
-
-
-def _helper_hint(text: str) -> str:
-    """The error was raised inside a linked knowledge-card helper, called from the program's
-    own code: the helper is verified, so the call is what is wrong (raw test windows passed
-    next to training features; the generic broadcast hint would send the model looking
-    elsewhere)."""
-    from agent import knowledge as kb  # the cards are loaded only when a traceback needs them
-
-    frames = re.findall(r'File "solution\.py", line \d+, in (\w+)', text)
-    if len(frames) < 2 or not (call := kb.find_helper(frames[-1])) or frames[-2] == frames[-1]:
-        return ""
-    return (f"the error is raised inside the verified helper `{call}`, which is correct: "
-            f"`{frames[-2]}` calls it with the wrong arguments. Pass each parameter what its "
-            "name says; parameters that come in a pair (X_train and X_test) take arrays made "
-            "the same way, by the same steps")
-
-
 def _error_hints(text: str, environment: str | None = None) -> list[str]:
-    hints = []
-    index = api_index.get_index(environment)
-    m = re.search(r"module '([\w.]+)' has no attribute '(\w+)'", text) or re.search(
-        r"cannot import name '(\w+)' from '([\w.]+)'", text)
-    if m:
-        mod, name = (m.group(1), m.group(2)) if "has no attribute" in m.group(0) else (
-            m.group(2), m.group(1))
-        hints.append(api_index.explain_missing(mod, name, index))
-    m = re.search(r"No module named '([\w.]+)'", text)
-    if m:
-        why = api_index.import_refusal(m.group(1).split(".")[0], index, environment)
-        if why:
-            hints.append(why)
-    m = re.search(r"name '(\w+)' is not defined", text)
-    if m:
-        imp = api_index.import_line(m.group(1), index)
-        if imp:
-            hints.append(f"`{m.group(1)}` is not imported: {imp}")
-    specific = (_helper_hint(text) or _float_index_hint(text) or _broadcast_rank_hint(text)
-                or _reshape_hint(text))
-    if specific:  # names the expression or shapes: the generic table entry would only repeat it
-        return [*hints, specific]
-    for pattern, hint in _ERROR_HINTS:
-        if re.search(pattern, text) and hint not in hints:
-            hints.append(hint)
-            break
-    return hints
+    """The catalogue's hints for an error text: every "api" entry that matches (names the
+    image lacks), then the first "error" entry that does."""
+    obs = diagnostics.Observation(error=text, environment=environment)
+    hints = diagnostics.hints(obs, "api")
+    return hints + [h for h in diagnostics.hints(obs, "error") if h not in hints]
 
 
 def feedback_for_case(result: CaseResult, case: Case, spec: Spec) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from agent.diagnostics.signals import sampling_rate
 from agent.spec import Case
 
 
@@ -68,7 +69,6 @@ def _natural(label: str) -> tuple[int, float, str]:
 
 
 BUCKETS = 750  # a long series is drawn as min/max pairs of this many buckets
-RATE_ARGS = ("fs", "sr", "rate", "sample_rate", "sampling_rate")
 
 
 def _signal(args: dict[str, Any], min_len: float = 0) -> tuple[str, np.ndarray] | None:
@@ -107,8 +107,7 @@ def event_excerpt(args: dict[str, Any], returned: Any, expected: list[Any], tole
                    for i in range(max(1, len(marks) - n_events + 1))]
         lo, hi = max(windows, key=lambda w: (np.sum((wrong >= w[0]) & (wrong <= w[1])),
                                              -w[0]))
-    rate = next((float(args[k]) for k in RATE_ARGS
-                 if isinstance(args.get(k), (int, float)) and args[k] > 0), None)
+    rate = sampling_rate(args)
     scale = rate if rate and np.any(marks != np.round(marks)) else 1.0  # samples per unit
     trace = _signal(args, hi * scale)
     points = None

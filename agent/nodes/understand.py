@@ -10,20 +10,14 @@ import numpy as np
 from langgraph.runtime import Runtime
 
 from agent.context import RunContext
-from agent.feedback import interval_seconds
+from agent.diagnostics.signals import interval_seconds, sampling_rate
 from agent.nodes import timed
 from agent.spec import Case, Spec
 from agent.state import State
 
-RATE_NAMES = {"fs", "sampling_rate", "sample_rate", "rate", "fs_hz", "sr", "srate"}
-
 
 def _rate(case: Case) -> float | None:
-    for name, value in case.args.items():
-        if name.lower() in RATE_NAMES and isinstance(value, int | float) \
-                and not isinstance(value, bool) and value > 0:
-            return float(value)
-    return None
+    return sampling_rate(case.args)
 
 
 def _describe(value: Any, rate: float | None, name: str = "") -> str:

@@ -1,0 +1,204 @@
+"""Mistakes a wrong number gives away: what its relation to the expected one suggests.
+
+Asked in order, and the first that matches speaks ("value" group): the exact relations
+(one sample per event, a sign, a factor fs, a unit factor, an inverted rate) come before
+the rough ones (about 2x, about half, close).
+"""
+
+from __future__ import annotations
+
+import math
+
+from agent.diagnostics.catalogue import Diagnostic, Example, Observation
+from agent.diagnostics.signals import EVENTISH, fmt, lengths, near, sampling_rate
+
+# the programs the examples share: the mean heart rate of a raw ECG
+_HR = "ecg"
+_HEAD = "import numpy as np\nfrom scipy.signal import find_peaks\n\n\n"
+_PEAKS = ("def mean_heart_rate(ecg, fs):\n"
+          "    x = np.asarray(ecg, dtype=float)\n"
+          "    x = x - np.median(x)\n"
+          "    peaks, _ = find_peaks(x, height=0.5 * np.max(x), distance=int(0.3 * fs))\n")
+_RIGHT_HR = _HEAD + _PEAKS + "    return float(60 * fs / np.mean(np.diff(peaks)))\n"
+# RMSSD of NN intervals in ms
+_NN = "nn-intervals"
+_RMSSD = ("import numpy as np\n\n\ndef rmssd(nni):\n"
+          "    d = np.diff(np.asarray(nni, dtype=float))\n")
+_RIGHT_RMSSD = _RMSSD + "    return float(np.sqrt(np.mean(d ** 2)))\n"
+
+
+def _events(obs: Observation) -> bool:
+    return bool(EVENTISH.search(obs.requirement))
+
+
+def _fs(obs: Observation) -> float | None:
+    return sampling_rate(obs.case.args) if obs.case else None
+
+
+def not_finite(obs: Observation) -> str:
+    if obs.returned is not None and not math.isfinite(obs.returned):
+        return "NaN/inf: a division by zero or an empty array (nothing detected?)"
+    return ""
+
+
+def one_sample_events(obs: Observation) -> str:
+    """A rate of exactly fs or 60 * fs: the 'events' were consecutive samples."""
+    fs, r = _fs(obs), obs.ratio
+    if not (fs and r is not None and _events(obs)) or near(r, 1, 0.5):
+        return ""
+    per_minute = near(obs.returned, 60 * fs, 0.01)  # type: ignore[arg-type]
+    if not (per_minute or near(obs.returned, fs, 0.01)):  # type: ignore[arg-type]
+        return ""
+    return (f"{fmt(obs.returned)} = {'60 * ' if per_minute else ''}fs: "
+            "the mean interval is exactly ONE sample, so the 'events' are consecutive "
+            "samples: np.where(x > threshold)[0] lists every sample above it (many per "
+            "beat), and np.diff(np.arange(n)) is all ones. Detect one index per event: "
+            "peaks, _ = scipy.signal.find_peaks(x, distance=int(0.3 * fs)); intervals = "
+            "np.diff(peaks) / fs")
+
+
+def sign_inverted(obs: Observation) -> str:
+    r = obs.ratio
+    return "the sign is inverted: check the order of a subtraction" if (
+        r is not None and near(r, -1, 0.02)) else ""
+
+
+def samples_vs_seconds(obs: Observation) -> str:
+    fs, r = _fs(obs), obs.ratio
+    if fs and r is not None and (near(r, fs, 0.03) or near(r, 1 / fs, 0.03)):
+        return (f"off by a factor of fs = {fmt(fs)}: samples vs seconds; "
+                + ("divide by fs" if r > 1 else "multiply by fs"))
+    return ""
+
+
+UNIT_FACTORS = ((60.0, "seconds vs minutes (x60)"), (1000.0, "ms vs seconds (x1000)"),
+                (3600.0, "seconds vs hours"))
+
+
+def unit_factor(obs: Observation) -> str:
+    r = obs.ratio
+    for k, what in UNIT_FACTORS if r is not None else ():
+        if near(r, k, 0.05) or near(r, 1 / k, 0.05):
+            return f"about {fmt(r)}x: {what}"
+    return ""
+
+
+def rate_inverted(obs: Observation) -> str:
+    """returned * expected is a constant: an interval where a rate belongs (or the reverse)."""
+    r = obs.ratio
+    if r is None or near(r, 1, 0.3):
+        return ""
+    prod = obs.returned * obs.expected  # type: ignore[operator]
+    for k, what in ((3600.0, "an interval times 60 instead of 60 divided by the interval: "
+                     "rate = 60 / (mean interval in seconds) = 60 * fs / mean(interval in "
+                     "samples)"),
+                    (60.0, "an interval in seconds, not a rate: rate = 60 / interval"),
+                    (60000.0, "an interval in ms, not a rate: rate = 60000 / interval_ms")):
+        if near(prod, k, 0.1):
+            return f"looks inverted: {what}"
+    return ""
+
+
+def double_counted(obs: Observation) -> str:
+    r = obs.ratio
+    if r is not None and 1.7 <= r <= 2.4:
+        return (f"about {r:.1f}x too high: events/peaks may be double-counted (noise, "
+                "notch, T waves); use find_peaks(distance=...) or a refractory period")
+    return ""
+
+
+def far_too_many(obs: Observation) -> str:
+    r = obs.ratio
+    if r is not None and _events(obs) and r >= 3:
+        return (f"about {r:.0f}x too high: far more events than the recording holds; a "
+                "threshold test marks every sample above it, and find_peaks without "
+                "distance= takes every noise bump. Keep one index per event: "
+                "find_peaks(x, distance=int(min_gap_seconds * fs)) on a filtered signal")
+    return ""
+
+
+def half(obs: Observation) -> str:
+    r = obs.ratio
+    if r is not None and 0.4 <= r <= 0.6:
+        return (f"about {r:.2f}x, half the expected: every other event missed (threshold or "
+                "distance too large?) or a factor 2 in the formula")
+    return ""
+
+
+def n_terms(obs: Observation) -> str:
+    """sqrt(N/(N-1)) exactly: N terms averaged where N-1 belong, or the reverse."""
+    r = obs.ratio
+    for n in lengths(obs.case.args) if obs.case and r is not None else []:
+        if n > 2 and (near(r, math.sqrt(n / (n - 1)), 2e-4)
+                      or near(r, math.sqrt((n - 1) / n), 2e-4)):
+            return ("off by a factor sqrt((N-1)/N): averaged over N terms where N-1 belong "
+                    "(np.roll wraps around and adds a term; np.diff gives N-1), or population "
+                    "vs sample std (ddof=1)")
+    return ""
+
+
+def close_edges(obs: Observation) -> str:
+    r = obs.ratio
+    if r is not None and abs(r - 1) < 0.1:
+        return ("close but not within the bound: check the definition at the edges "
+                "(np.diff is one shorter, np.roll wraps around, first/last element), "
+                "off-by-one, > vs >=, or ddof")
+    return ""
+
+
+def _hr(ret: str) -> str:
+    return _HEAD + _PEAKS + ret
+
+
+ENTRIES: list[Diagnostic] = [
+    Diagnostic("not-finite", "NaN or inf: a division by zero or an empty array",
+               (Example(_RMSSD + "    return float(np.sqrt(np.mean(d[d > 1e9] ** 2)))\n",
+                        _RIGHT_RMSSD, case=_NN),),
+               runtime=not_finite, group="value"),
+    Diagnostic("one-sample-events", "a rate of exactly fs or 60 * fs: every sample an event",
+               (Example("import numpy as np\n\n\ndef mean_heart_rate(ecg, fs):\n"
+                        "    x = np.asarray(ecg, dtype=float)\n"
+                        "    beats = np.where(x > np.median(x))[0]\n"
+                        "    return float(60 * fs / np.median(np.diff(beats)))\n",
+                        _RIGHT_HR, case=_HR),),
+               runtime=one_sample_events, group="value"),
+    Diagnostic("sign-inverted", "the negative of the expected: a subtraction reversed",
+               (Example(_hr("    return float(60 * fs / np.mean(np.diff(peaks[::-1])))\n"),
+                        _RIGHT_HR, case=_HR),),
+               runtime=sign_inverted, group="value"),
+    Diagnostic("samples-vs-seconds", "off by a factor fs: samples where seconds belong",
+               (Example(_hr("    return float(60 / np.mean(np.diff(peaks)))\n"),
+                        _RIGHT_HR, case=_HR),),
+               runtime=samples_vs_seconds, group="value"),
+    Diagnostic("unit-factor", "off by 60, 1000 or 3600: a unit conversion",
+               (Example(_RMSSD + "    return float(np.sqrt(np.mean(d ** 2)) / 1000)\n",
+                        _RIGHT_RMSSD, case=_NN),),
+               runtime=unit_factor, group="value"),
+    Diagnostic("rate-inverted-value", "returned x expected is constant: an interval for a rate",
+               (Example(_hr("    return float(np.mean(np.diff(peaks)) / fs * 60)\n"),
+                        _RIGHT_HR, case=_HR),),
+               runtime=rate_inverted, group="value"),
+    Diagnostic("double-counted", "about twice the expected: events counted twice",
+               (Example(_hr("    peaks = np.sort(np.concatenate([peaks, peaks + 3]))\n"
+                            "    return float(60 * fs / np.mean(np.diff(peaks)))\n"),
+                        _RIGHT_HR, case=_HR),),
+               runtime=double_counted, group="value"),
+    Diagnostic("far-too-many", "several times too many events: every bump detected",
+               (Example(_HEAD + "def mean_heart_rate(ecg, fs):\n"
+                        "    peaks, _ = find_peaks(np.asarray(ecg, dtype=float))\n"
+                        "    return float(60 * fs / np.mean(np.diff(peaks)))\n",
+                        _RIGHT_HR, case=_HR),),
+               runtime=far_too_many, group="value"),
+    Diagnostic("half", "about half the expected: every other event missed",
+               (Example(_hr("    return float(60 * fs / np.mean(np.diff(peaks[::2])))\n"),
+                        _RIGHT_HR, case=_HR),),
+               runtime=half, group="value"),
+    Diagnostic("n-terms", "off by sqrt(N/(N-1)): N terms where N-1 belong",
+               (Example(_RMSSD + "    return float(np.sqrt(np.sum(d ** 2) / len(nni)))\n",
+                        _RIGHT_RMSSD, case=_NN),),
+               runtime=n_terms, group="value"),
+    Diagnostic("close-edges", "within 10% but outside the bound: the edges of the definition",
+               (Example(_RMSSD + "    return float(np.sqrt(np.mean(d[1:] ** 2)) * 1.02)\n",
+                        _RIGHT_RMSSD, case=_NN),),
+               runtime=close_edges, group="value"),
+]
