@@ -277,3 +277,43 @@ def test_the_incident_check_can_fail(tmp_path: Path) -> None:
     pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w-])")
     assert pattern.search("# the 1.5B did this on ecg-rpeaks-1khz")
     assert not pattern.search("# R peaks of a 1 kHz ECG")
+
+
+def private_uses(path: Path, package: str) -> list[str]:
+    """Names starting with `_` that `path` takes from another package of the project: a
+    copy's way in (finetune building its prompts through a node's private helper), which
+    breaks silently when the owner renames it."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    modules: set[str] = set()  # local names bound to project modules
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            top = node.module.split(".")[0]
+            if top in PACKAGES and top != package:
+                found += [f"{node.module}.{a.name}" for a in node.names
+                          if a.name.startswith("_") and not a.name.startswith("__")]
+                modules |= {a.asname or a.name for a in node.names}
+        elif isinstance(node, ast.Import):
+            modules |= {(a.asname or a.name).split(".")[0] for a in node.names
+                        if a.name.split(".")[0] in PACKAGES and a.name.split(".")[0] != package}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id in modules and node.attr.startswith("_") \
+                and not node.attr.startswith("__"):
+            found.append(f"{node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_package_uses_anothers_private_names() -> None:
+    found = {f"{p.relative_to(ROOT)}: {name}"
+             for package in PACKAGES for p in sorted((ROOT / package).rglob("*.py"))
+             for name in private_uses(p, package)}
+    assert not found, sorted(found)
+
+
+def test_the_private_use_check_can_fail(tmp_path: Path) -> None:
+    bad = tmp_path / "copy.py"
+    bad.write_text("from agent.nodes import evaluate as ev\nfrom agent.feedback import _fmt\n"
+                   "x = ev._judge\n")
+    assert sorted(private_uses(bad, "finetune")) == ["agent.feedback._fmt", "ev._judge"]
+    assert private_uses(bad, "agent") == []

@@ -23,6 +23,7 @@ from agent.extract import defines, extract_code
 from agent.nodes import timed
 from agent.nodes.retrieve import task_query
 from agent.prompting import advice, messages, spec_fields
+from agent.spec import Spec
 from agent.state import Candidate, State
 
 SAMPLE_TEMPERATURE = 0.7
@@ -39,7 +40,7 @@ def new_candidate(ctx: RunContext, attempt: int, k: int, call: dict[str, Any],
     return {"id": f"a{attempt}-k{k}", "code": code, "path": str(path), "call": call}
 
 
-def draft_prompt(state: State, ctx: RunContext, earlier: str = "",
+def draft_prompt(state: State, spec: Spec, earlier: str = "",
                  knowledge: str | None = None, reply: str = "") -> str:
     """The task prompt; `earlier` (a rendered prompts/earlier.md) describes a failure
     without showing its code; `knowledge` replaces the retrieved block when given; `reply`
@@ -52,7 +53,7 @@ def draft_prompt(state: State, ctx: RunContext, earlier: str = "",
         knowledge = state.get("knowledge", "")
     return prompts.render("draft", trace_cards=state.get("trace_cards", ""), plan=plan,
                           knowledge=knowledge, earlier=earlier,
-                          reply=reply or prompts.render("reply"), **spec_fields(ctx.spec))
+                          reply=reply or prompts.render("reply"), **spec_fields(spec))
 
 
 def earlier_failure(state: State, environment: str | None = None) -> str:
@@ -70,12 +71,12 @@ def recipe_prompt(state: State, ctx: RunContext) -> tuple[str, list[kb.Card]]:
     cards = kb.search(task_query(state, ctx), k=ctx.config.knowledge_k,
                       environment=ctx.spec.environment)
     if not cards:
-        return draft_prompt(state, ctx, earlier_failure(state, ctx.spec.environment)), cards
+        return draft_prompt(state, ctx.spec, earlier_failure(state, ctx.spec.environment)), cards
     block = prompts.render("recipes", cards=kb.render_helpers(cards), module=kb.HELPER_MODULE)
     reply = prompts.render("reply-helpers", module=kb.HELPER_MODULE,
                            signature=ctx.spec.function.signature())
     earlier = earlier_failure(state, ctx.spec.environment)
-    return draft_prompt(state, ctx, earlier, knowledge=block, reply=reply), cards
+    return draft_prompt(state, ctx.spec, earlier, knowledge=block, reply=reply), cards
 
 
 @timed("draft")
@@ -93,7 +94,7 @@ def draft(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
         ctx.log(f"[draft] attempt {attempt}: fresh draft told what failed; recipes: "
                 f"{', '.join(c.id for c in shown) or 'none match'}")
     else:
-        user = draft_prompt(state, ctx)
+        user = draft_prompt(state, ctx.spec)
     temperatures = [first_temperature if k == 0 else max(temperature, SAMPLE_TEMPERATURE)
                     for k in range(cfg.candidates)]
     seeds = [cfg.seed * 1000 + attempt * 10 + k for k in range(cfg.candidates)]

@@ -12,6 +12,7 @@ from agent import feedback as fb
 from agent.checker import CaseResult
 from agent.context import RunContext
 from agent.nodes import timed
+from agent.spec import Spec
 from agent.state import Candidate, Next, State
 
 REDRAFT_TEMPERATURES = (0.8, 1.0)
@@ -25,7 +26,9 @@ def out_of_budget(state: State, ctx: RunContext) -> str:
     return ctx.time_up()
 
 
-def _judge(cand: Candidate, ctx: RunContext) -> Candidate:
+def judge(cand: Candidate, spec: Spec) -> Candidate:
+    """A linted, executed candidate with its score, failure class and feedback text (the
+    node and the fine-tuning data judge here)."""
     warnings = [f for f in cand.get("lint", []) if not f["blocking"]]
     hints = "".join(f"\n- hint: {w['message']}" for w in warnings)
     if cand.get("blocked"):
@@ -37,8 +40,8 @@ def _judge(cand: Candidate, ctx: RunContext) -> Candidate:
         return {**cand, "score": BLOCKED_SCORE, "failure": failure, "feedback": text + hints}
     results = [CaseResult(**r) for r in cand["results"]]
     failing = [r for r in results if not r.passed]
-    by_name = {c.name: c for c in ctx.spec.visible_cases}
-    text = "\n\n".join(fb.feedback_for_case(r, by_name[r.case], ctx.spec) for r in failing[:2])
+    by_name = {c.name: c for c in spec.visible_cases}
+    text = "\n\n".join(fb.feedback_for_case(r, by_name[r.case], spec) for r in failing[:2])
     return {**cand, "score": fb.score(results),
             "failure": failing[0].status if failing else "", "feedback": text + hints}
 
@@ -47,7 +50,7 @@ def _judge(cand: Candidate, ctx: RunContext) -> Candidate:
 def evaluate(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     cfg = ctx.config
-    judged = [_judge(c, ctx) for c in state["candidates"]]
+    judged = [judge(c, ctx.spec) for c in state["candidates"]]
     for c in judged:
         ctx.record({**c["call"], "candidate": c["id"], "code": c["code"],
                     "outcome": {"failure": c["failure"] or "visible cases pass",

@@ -14,6 +14,7 @@ from agent import knowledge as kb
 from agent import lint as linter
 from agent.context import RunContext
 from agent.nodes import timed
+from agent.spec import Spec
 from agent.state import State
 
 
@@ -24,21 +25,27 @@ def own_lines(findings: list[linter.Finding], code: str) -> list[linter.Finding]
     return [f for f in findings if f.blocking or not 0 < f.line <= verified]
 
 
+def lint_code(code: str, spec: Spec) -> tuple[str, list[linter.Finding]]:
+    """The autofixed program and the findings the agent acts on (the node and the
+    fine-tuning data lint here, with the same arguments)."""
+    fixed = linter.autofix(code)
+    fn = spec.function
+    findings = linter.lint(fixed, fn.name, [a.name for a in fn.args],
+                           requirement=spec.requirement,
+                           small_int_args=linter.small_int_args(spec),
+                           environment=spec.environment)
+    return fixed, own_lines(findings, fixed)
+
+
 @timed("lint")
 def lint(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
-    fn = ctx.spec.function
-    small_int = linter.small_int_args(ctx.spec)
     out = []
     for cand in state["candidates"]:
-        fixed = linter.autofix(cand["code"])
+        fixed, findings = lint_code(cand["code"], ctx.spec)
         if fixed != cand["code"]:
             Path(cand["path"]).write_text(fixed, encoding="utf-8")
             cand = {**cand, "code": fixed, "autofixed": True}
-        findings = linter.lint(cand["code"], fn.name, [a.name for a in fn.args],
-                               requirement=ctx.spec.requirement, small_int_args=small_int,
-                               environment=ctx.spec.environment)
-        findings = own_lines(findings, cand["code"])
         blocked = any(f.blocking for f in findings)
         out.append({**cand, "lint": [asdict(f) for f in findings], "blocked": blocked})
     n_blocked = sum(c["blocked"] for c in out)

@@ -14,9 +14,19 @@ from agent.extract import defines
 from agent.nodes import timed
 from agent.nodes.draft import draft_prompt, earlier_failure, new_candidate
 from agent.prompting import advice, messages, spec_fields
+from agent.spec import Spec
 from agent.state import State
 
 UNCHANGED_TEMPERATURE = 0.7
+
+
+def repair_prompt(spec: Spec, code: str, failure: str, feedback: str,
+                  knowledge: str = "") -> str:
+    """The repair prompt for a failing program and the feedback on it (the node and the
+    fine-tuning data build it here, so the two cannot drift)."""
+    return prompts.render("repair", code=code.rstrip(), failure=failure,
+                          feedback=feedback.strip(), advice=advice(failure, spec.environment),
+                          knowledge=knowledge, **spec_fields(spec))
 
 
 @timed("repair")
@@ -24,10 +34,8 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     attempt = state.get("attempt", 0) + 1
     failure = state.get("failure", "")
-    user = prompts.render("repair", code=state["current"]["code"].rstrip(), failure=failure,
-                          feedback=state.get("feedback", "").strip(),
-                          advice=advice(failure, ctx.spec.environment),
-                          knowledge=state.get("knowledge_notes", ""), **spec_fields(ctx.spec))
+    user = repair_prompt(ctx.spec, state["current"]["code"], failure,
+                         state.get("feedback", ""), state.get("knowledge_notes", ""))
     seed = ctx.config.seed * 1000 + attempt * 10
     call = ctx.chat("repair", messages(user, ctx.spec.environment), temperature=0.0,
                     seed=seed)
@@ -55,7 +63,7 @@ def repair(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
         ctx.log(f"[repair] attempt {attempt}: the sample is unchanged too, rewriting at "
                 f"{UNCHANGED_TEMPERATURE} without the failing code")
         earlier = earlier_failure(state, ctx.spec.environment)
-        calls.append(ctx.chat("rewrite", messages(draft_prompt(state, ctx, earlier),
+        calls.append(ctx.chat("rewrite", messages(draft_prompt(state, ctx.spec, earlier),
                                                   ctx.spec.environment),
                               temperature=UNCHANGED_TEMPERATURE, seed=seed + 2))
         cand = new_candidate(ctx, attempt, 2, calls[-1])

@@ -1,26 +1,27 @@
 """The exact chat messages the agent sends at inference, built with the agent's own code.
 
 Training on other prompts than the ones the model sees at run time teaches it the wrong
-thing, so nothing here holds template text: the draft prompt comes from
-agent.nodes.draft.draft_prompt, repair advice from agent.nodes.repair.advice, feedback from
-agent.nodes.evaluate's judge (agent/feedback.py) and the hidden-case line from
-agent.feedback.feedback_for_hidden, all rendered from prompts/*.md.
+thing, so nothing here holds template text or a copy of a node: the draft prompt comes from
+agent.nodes.draft.draft_prompt, lint from agent.nodes.lint.lint_code, the repair prompt
+from agent.nodes.repair.repair_prompt, feedback from agent.nodes.evaluate.judge
+(agent/feedback.py) and the hidden-case line from agent.feedback.feedback_for_hidden, all
+public functions the nodes themselves call.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from types import SimpleNamespace
 from typing import Any
 
 import prompts
 from agent import feedback as fb
-from agent import lint as linter
 from agent.checker import SpecResult
 from agent.nodes import evaluate as evaluate_node
 from agent.nodes.draft import draft_prompt
+from agent.nodes.lint import lint_code
+from agent.nodes.repair import repair_prompt
 from agent.nodes.understand import trace_cards
-from agent.prompting import advice, messages, spec_fields
+from agent.prompting import messages, spec_fields
 from agent.spec import Spec
 
 
@@ -34,7 +35,7 @@ def code_messages(spec: Spec, subtasks: str = "") -> list[dict[str, str]]:
     state = {"trace_cards": trace_cards(spec), "knowledge": ""}
     if subtasks:
         state["subtasks"] = subtasks
-    return messages(draft_prompt(state, SimpleNamespace(spec=spec)), spec.environment)
+    return messages(draft_prompt(state, spec), spec.environment)
 
 
 def decompose_messages(spec: Spec) -> list[dict[str, str]]:
@@ -44,10 +45,7 @@ def decompose_messages(spec: Spec) -> list[dict[str, str]]:
 
 def lint_candidate(code: str, spec: Spec) -> dict[str, Any]:
     """What the lint node makes of a program: autofixed code, findings, blocked."""
-    fixed = linter.autofix(code)
-    fn = spec.function
-    findings = linter.lint(fixed, fn.name, [a.name for a in fn.args],
-                           requirement=spec.requirement, environment=spec.environment)
+    fixed, findings = lint_code(code, spec)
     return {"id": "mutant", "code": fixed, "lint": [asdict(f) for f in findings],
             "blocked": any(f.blocking for f in findings)}
 
@@ -60,24 +58,21 @@ def judged_failure(cand: dict[str, Any], spec: Spec, result: SpecResult | None
     if not cand.get("blocked"):
         assert result is not None
         visible = [asdict(r) for r in result.cases if not r.hidden]
-        judged = evaluate_node._judge({**cand, "results": visible}, SimpleNamespace(spec=spec))
+        judged = evaluate_node.judge({**cand, "results": visible}, spec)
         if judged["failure"]:
             return judged["failure"], judged["feedback"]
         hidden = [r for r in result.cases if r.hidden and not r.passed]
         if not hidden:
             return None
         return "hidden", "\n".join(sorted({fb.feedback_for_hidden(r) for r in hidden}))
-    judged = evaluate_node._judge(cand, SimpleNamespace(spec=spec))
+    judged = evaluate_node.judge(cand, spec)
     return judged["failure"], judged["feedback"]
 
 
 def repair_messages(spec: Spec, code: str, failure: str, feedback: str
                     ) -> list[dict[str, str]]:
     """The repair node's messages for a failing program and the agent's feedback on it."""
-    user = prompts.render("repair", code=code.rstrip(), failure=failure,
-                          feedback=feedback.strip(), advice=advice(failure), knowledge="",
-                          **spec_fields(spec))
-    return messages(user, spec.environment)
+    return messages(repair_prompt(spec, code, failure, feedback), spec.environment)
 
 
 def answer(doc: str, code: str) -> str:
