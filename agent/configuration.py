@@ -41,6 +41,11 @@ class RunConfig:
     # to call (their verified code linked in): a stalled small model rarely changes method in
     # a repair (BENCHMARKS.md).
     recipes: bool = True
+    # The first draft already gets the cards' helpers to call, where the best card's BM25
+    # score reaches helpers_floor (benchmarks/retrieval_scores.py shows the scores); off
+    # until IoTBench over two seeds says it helps.
+    first_helpers: bool = False
+    helpers_floor: float = 15.0
     knowledge_k: int = 3
     knowledge_code: bool = False  # show the cards' code in draft prompts (repair: never)
     plan_tokens: int = 200  # decompose/specify replies: a plan, not an essay
@@ -62,7 +67,7 @@ class RunConfig:
     def __post_init__(self) -> None:
         if self.mode == "single-shot":
             self.decompose = self.specify = self.retrieve = self.lint = False
-            self.controller = self.recipes = False
+            self.controller = self.recipes = self.first_helpers = False
             self.max_attempts, self.candidates = 1, 1
 
     def model_options(self) -> dict[str, Any]:
@@ -93,6 +98,8 @@ STAGES: dict[str, str] = {
     "lint": "static checks before running",
     "controller": "fresh hotter draft after two rounds without a new best score",
     "recipes": "that fresh draft gets what failed and the matching cards' helpers to call",
+    "first_helpers": "the first draft gets the cards' helpers to call (best card >= "
+                     "--helpers-floor)",
     "prefix_cache": "llama.cpp: reuse the KV state of a prompt prefix already read",
     "parallel": "llama.cpp: decode a round's candidates together in one batch",
     "lookup": "llama.cpp: prompt-lookup drafts for greedy repairs (fewer passes)",
@@ -107,13 +114,16 @@ def add_stage_arguments(parser: argparse.ArgumentParser) -> None:
     for name, what in STAGES.items():
         parser.add_argument(f"--{name.replace('_', '-')}", action=argparse.BooleanOptionalAction,
                             default=getattr(defaults, name), help=what)
+    parser.add_argument("--helpers-floor", type=float, default=defaults.helpers_floor,
+                        help="the best card's BM25 score from which --first-helpers shows "
+                             "helpers (benchmarks/retrieval_scores.py)")
 
 
 def stage_options(args: argparse.Namespace, command: str) -> dict[str, Any]:
     """The switches and --candidates as RunConfig keyword arguments (exit 2 on < 1)."""
     if args.candidates < 1:
         raise BadInputError(f"{command}: --candidates must be at least 1")
-    return {name: getattr(args, name) for name in ("candidates", *STAGES)}
+    return {name: getattr(args, name) for name in ("candidates", "helpers_floor", *STAGES)}
 
 
 def changed_stages(options: dict[str, Any]) -> dict[str, Any]:

@@ -274,6 +274,33 @@ def test_without_recipes_a_call_to_an_unshown_helper_is_not_linked(
     assert attempts[-1]["mode"] == "draft" and attempts[-1]["failure"] == "lint"
 
 
+@pytest.mark.parametrize("reply", [CALLS_HELPER, IMPORTS_HELPER])
+def test_first_helpers_give_the_first_draft_the_cards_and_link_the_call(
+        tmp_path, sandbox, reply: str) -> None:
+    code, run_dir, model, lines = _run(
+        tmp_path, sandbox, {**BASE, "draft": [fenced(reply)], "repair": [fenced(ROLL)]},
+        candidates=1, max_attempts=2, first_helpers=True)
+    assert code == 0
+    first = model.calls[0]["messages"][-1]["content"]
+    assert "Verified helpers" in first and "An earlier program" not in first
+    assert (run_dir / "solution.py").read_text().count("def hrv_time_domain(") == 1
+    assert _report(run_dir)["attempts"][0]["mode"] == "draft"
+    assert any("helpers at the first draft" in line for line in lines)
+
+
+@pytest.mark.parametrize("options", [{}, {"first_helpers": True, "helpers_floor": 1e6}])
+def test_without_first_helpers_or_above_every_score_the_first_draft_is_plain(
+        tmp_path, sandbox, options) -> None:
+    """Off by default, and a floor no card reaches leaves the first prompt as it was: a
+    call to an unshown helper is an undefined name."""
+    code, run_dir, model, _ = _run(
+        tmp_path, sandbox, {**BASE, "draft": [fenced(CALLS_HELPER)], "repair": [fenced(ROLL)]},
+        candidates=1, max_attempts=1, **options)
+    assert code == 1
+    assert "Verified helpers" not in model.calls[0]["messages"][-1]["content"]
+    assert _report(run_dir)["attempts"][0]["failure"] == "lint"
+
+
 def test_without_controller_it_keeps_repairing_until_the_budget(tmp_path, sandbox) -> None:
     code, run_dir, model, _ = _run(
         tmp_path, sandbox, {**BASE, "draft": [fenced(ROLL)], "repair": [fenced(ROLL)]},

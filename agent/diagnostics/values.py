@@ -198,7 +198,7 @@ ENTRIES: list[Diagnostic] = [
                         _RIGHT_RMSSD, case=_NN),),
                runtime=n_terms, group="value"),
     Diagnostic("close-edges", "within 10% but outside the bound: the edges of the definition",
-               (Example(_RMSSD + "    return float(np.sqrt(np.mean(d[10:] ** 2)))  # the edges skipped\n",
+               (Example(_RMSSD + "    return float(np.sqrt(np.mean(d[10:] ** 2)))\n",
                         _RIGHT_RMSSD, case=_NN),),
                runtime=close_edges, group="value"),
 ]

@@ -211,7 +211,10 @@ def score(query: str, directory: Path = CARDS_DIR, k1: float = 1.2,
     return scored
 
 
-def search(query: str, k: int = 3, min_score: float = 5.0, rel_floor: float = 0.4,
+MIN_SCORE = 5.0  # below it a card is unrelated to the query
+
+
+def search(query: str, k: int = 3, min_score: float = MIN_SCORE, rel_floor: float = 0.4,
            directory: Path = CARDS_DIR, environment: str | None = None) -> list[Card]:
     """At most k cards relevant to `query`: above an absolute floor (so an unrelated task gets
     none) and within `rel_floor` of the best (so a weak runner-up does not ride along); only

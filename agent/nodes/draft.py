@@ -64,18 +64,21 @@ def earlier_failure(state: State, environment: str | None = None) -> str:
                           advice=advice(failure, environment))
 
 
-def recipe_prompt(state: State, ctx: RunContext) -> tuple[str, list[kb.Card]]:
-    """The controller's fresh draft: the task, what failed, and the matching cards' helpers,
-    presented as a module to import from (`kb.link` drops the import and puts the verified
-    code of those the reply calls in front)."""
-    cards = kb.search(task_query(state, ctx), k=ctx.config.knowledge_k,
+def recipe_prompt(state: State, ctx: RunContext, *, first: bool = False
+                  ) -> tuple[str, list[kb.Card]]:
+    """A draft given the matching cards' helpers, presented as a module to import from
+    (`kb.link` drops the import and puts the verified code of those the reply calls in
+    front): the controller's fresh draft, told what failed, or (first) the first draft,
+    given them only when the best card scores at least `helpers_floor`."""
+    floor = ctx.config.helpers_floor if first else kb.MIN_SCORE
+    cards = kb.search(task_query(state, ctx), k=ctx.config.knowledge_k, min_score=floor,
                       environment=ctx.spec.environment)
+    earlier = "" if first else earlier_failure(state, ctx.spec.environment)
     if not cards:
-        return draft_prompt(state, ctx.spec, earlier_failure(state, ctx.spec.environment)), cards
+        return draft_prompt(state, ctx.spec, earlier), cards
     block = prompts.render("recipes", cards=kb.render_helpers(cards), module=kb.HELPER_MODULE)
     reply = prompts.render("reply-helpers", module=kb.HELPER_MODULE,
                            signature=ctx.spec.function.signature())
-    earlier = earlier_failure(state, ctx.spec.environment)
     return draft_prompt(state, ctx.spec, earlier, knowledge=block, reply=reply), cards
 
 
@@ -93,6 +96,10 @@ def draft(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
             first_temperature = 0.0
         ctx.log(f"[draft] attempt {attempt}: fresh draft told what failed; recipes: "
                 f"{', '.join(c.id for c in shown) or 'none match'}")
+    elif attempt == 1 and cfg.first_helpers:
+        user, shown = recipe_prompt(state, ctx, first=True)
+        ctx.log(f"[draft] attempt 1: helpers at the first draft (floor {cfg.helpers_floor:g}): "
+                f"{', '.join(c.id for c in shown) or 'no card that confident'}")
     else:
         user = draft_prompt(state, ctx.spec)
     temperatures = [first_temperature if k == 0 else max(temperature, SAMPLE_TEMPERATURE)
