@@ -80,7 +80,8 @@ class BenchConfig:
                          adapter=self.adapter,
                          mode=self.mode, max_attempts=self.max_attempts,
                          time_limit_s=self.time_limit_s, seed=self.seed + sample,
-                         sandbox=self.sandbox, environment=self.environment, **self.stages)
+                         sandbox=self.sandbox, environment=self.environment, learn=False,
+                         **self.stages)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BenchConfig:

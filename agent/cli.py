@@ -68,13 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _register_more(sub: argparse._SubParsersAction) -> None:
     """Subcommands defined beside their code (models, run, bench)."""
-    from agent import bench, run, scaffold
+    from agent import bench, experience, run, scaffold
     from agent.models import cli as models_cli
 
     run.register(sub)
     scaffold.register(sub)
     models_cli.register(sub)
     bench.register(sub)
+    experience.register(sub)
     __import__("finetune.cli").cli.register(sub)
 
 

@@ -47,6 +47,13 @@ class RunConfig:
     first_helpers: bool = False
     helpers_floor: float = 15.0
     knowledge_k: int = 3
+    # The draft sees the nearest proven program of the experience store (agent/experience.py);
+    # off until IoTBench over two seeds says it helps.
+    experience: bool = False
+    experience_k: int = 1
+    # After a verified solve (hidden cases included) `run` adds its program to the user's
+    # experience store; `bench` never does (a benchmark must not teach itself).
+    learn: bool = True
     knowledge_code: bool = False  # show the cards' code in draft prompts (repair: never)
     plan_tokens: int = 200  # decompose/specify replies: a plan, not an essay
     sandbox: str = DEFAULT_BACKEND  # the warm fork-server; "docker-cold" for a container per case
@@ -95,6 +102,7 @@ STAGES: dict[str, str] = {
     "specify": "input/output per sub-task (with --decompose)",
     "retrieve": "knowledge cards in draft and repair prompts",
     "knowledge_code": "show the cards' code too, not only guidance",
+    "experience": "the draft sees the nearest proven program of the experience store",
     "lint": "static checks before running",
     "controller": "fresh hotter draft after two rounds without a new best score",
     "recipes": "that fresh draft gets what failed and the matching cards' helpers to call",

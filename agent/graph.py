@@ -1,4 +1,5 @@
-"""The LangGraph StateGraph: understand -> [decompose -> specify] -> [retrieve] -> draft ->
+"""The LangGraph StateGraph: understand -> [decompose -> specify] -> [retrieve] -> [recall] ->
+draft ->
 [lint] -> execute -> evaluate -> (verify | repair | draft | finalize); a draft or repair
 that the time limit left without a program goes to finalize.
 
@@ -18,6 +19,7 @@ from agent.nodes.evaluate import evaluate, route
 from agent.nodes.execute import execute
 from agent.nodes.finalize import finalize
 from agent.nodes.lint import lint
+from agent.nodes.recall import recall
 from agent.nodes.repair import repair
 from agent.nodes.retrieve import retrieve
 from agent.nodes.specify import specify
@@ -40,6 +42,9 @@ def build_graph(cfg: RunConfig) -> StateGraph:
     if cfg.retrieve:
         g.add_node("retrieve", retrieve)
         chain.append("retrieve")
+    if cfg.experience:
+        g.add_node("recall", recall)
+        chain.append("recall")
     for name, fn in (("draft", draft), ("repair", repair), ("execute", execute),
                      ("evaluate", evaluate), ("verify", verify), ("finalize", finalize)):
         g.add_node(name, fn)

@@ -50,6 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="seconds; model calls stop at it and the run ends with its best")
     r.add_argument("--seed", type=int, default=0)
     add_stage_arguments(r)
+    r.add_argument("--learn", action=argparse.BooleanOptionalAction, default=RunConfig.learn,
+                   help="after a verified solve, add the program to your experience store "
+                        "(`gpiot experience path` says where)")
     r.add_argument("--runs-dir", type=Path, default=Path("runs"))
     r.add_argument("--sandbox", default=RunConfig.sandbox, choices=BACKENDS)
     add_environment_argument(r)
@@ -74,7 +77,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         mode=args.mode,
         max_attempts=args.max_attempts, max_new_tokens=args.max_new_tokens,
         time_limit_s=args.time_limit, seed=args.seed, sandbox=args.sandbox,
-        environment=args.environment, **stage_options(args, "run"))
+        environment=args.environment, learn=args.learn, **stage_options(args, "run"))
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -49,6 +49,8 @@ class State(TypedDict, total=False):
     knowledge: str  # for draft prompts
     knowledge_notes: str  # the same cards without code, for repair prompts
     knowledge_ids: list[str]
+    experience: str  # the recall node's worked example for draft prompts ('' when none)
+    experience_ids: list[str]
     attempt: int
     mode: Mode  # how the current round wrote its code (set by the node that wrote it)
     next: Next  # the controller's decision after evaluate or verify

@@ -128,3 +128,12 @@ def gpiot_containers(sandbox):
                 if c.id not in live]
 
     return listing
+
+
+@pytest.fixture(autouse=True)
+def _own_experience_store(tmp_path_factory, monkeypatch):
+    """Every test learns into a store of its own: no test reads what another solved, and
+    none writes the user's ~/.local/share/gpiot/experience.sqlite."""
+    store = tmp_path_factory.mktemp("experience") / "experience.sqlite"
+    monkeypatch.setenv("GPIOT_EXPERIENCE", str(store))
+    return store

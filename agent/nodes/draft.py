@@ -52,7 +52,8 @@ def draft_prompt(state: State, spec: Spec, earlier: str = "",
     if knowledge is None:
         knowledge = state.get("knowledge", "")
     return prompts.render("draft", trace_cards=state.get("trace_cards", ""), plan=plan,
-                          knowledge=knowledge, earlier=earlier,
+                          knowledge=knowledge, experience=state.get("experience", ""),
+                          earlier=earlier,
                           reply=reply or prompts.render("reply"), **spec_fields(spec))
 
 

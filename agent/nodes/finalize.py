@@ -85,6 +85,8 @@ def write_artifacts(state: State, ctx: RunContext, reason: str, *,
         "wall_s": round(time.time() - state.get("started_at", time.time()), 2),
         "node_seconds": state.get("node_seconds", {}),
         "packages": package_versions(),
+        "experience": state.get("experience_ids", []),
+        "learnt": judge and solved and best is not None and learn(ctx, best, state),
     }
     atomic_write(ctx.run_dir / "report.json", json.dumps(report, indent=2, default=str) + "\n")
     write_html(ctx, report, [c for c in cases if not c["hidden"]])
@@ -95,6 +97,28 @@ def write_artifacts(state: State, ctx: RunContext, reason: str, *,
             f"{len(report['attempts'])} attempt(s), {report['tokens_out']} tokens out, "
             f"{report['wall_s']:.0f} s -> {Path(ctx.run_dir)}")
     return report
+
+
+def learn(ctx: RunContext, best: Candidate, state: State) -> bool:
+    """Add a program proven on every case, hidden ones included, to the user's experience
+    store (unless the run was started with --no-learn, or is part of a bench); True when
+    it is a new entry. A store that cannot be written is logged, never the run's end."""
+    if not ctx.config.learn:
+        return False
+    import sqlite3
+
+    from agent import experience
+
+    try:
+        entry = experience.from_spec(ctx.spec, best["code"], f"run:{ctx.spec.path}",
+                                     state.get("trace_cards", ""))
+        added = experience.Store().add(entry)
+    except (OSError, sqlite3.Error) as exc:
+        ctx.log(f"[finalize] experience store not written: {exc}")
+        return False
+    if added:
+        ctx.log(f"[finalize] learnt: the program joins {experience.Store().path}")
+    return added
 
 
 def write_html(ctx: RunContext, report: dict[str, Any], visible: list[dict[str, Any]]) -> None:
