@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_graph import BASE, CORRECT, ROLL, ScriptedModel, fenced
 
 from agent import experience
 from agent.bench import BenchConfig
@@ -18,7 +19,6 @@ from agent.run import start_run
 from agent.spec import load_spec
 from finetune import decontaminate
 from finetune.generators import GENERATORS
-from test_graph import BASE, CORRECT, ROLL, ScriptedModel, fenced
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "examples" / "hrv-rmssd" / "spec.yaml"
