@@ -52,6 +52,17 @@ def test_every_entry_has_a_trigger_examples_and_a_general_message() -> None:
                 assert ex.case in KINDS, (d.id, ex.case)
 
 
+def test_examples_of_no_entry_are_refused(tmp_path, monkeypatch) -> None:
+    """An example file naming an id no entry registered is an error, not dead data."""
+    from agent.diagnostics import registry
+
+    bad = tmp_path / "examples.yaml"
+    bad.write_text(registry.EXAMPLES.read_text() + "no-such-entry:\n- wrong: x\n  right: y\n")
+    monkeypatch.setattr(registry, "EXAMPLES", bad)
+    with pytest.raises(ValueError, match="no-such-entry"):
+        registry._catalogue()
+
+
 @pytest.mark.parametrize(("entry", "k"), STATIC, ids=_ids(STATIC))
 def test_static_entry_finds_its_wrong_example_and_not_its_right_one(entry, k) -> None:
     ex = entry.examples[k]

@@ -85,3 +85,30 @@ class Diagnostic:
     runtime: Callable[[Observation], str] | None = None
     group: str = "code"
     blocking: bool = False
+
+
+# Every entry in the order its module registered it (agent/diagnostics/registry.py imports the
+# modules of entries and gives each its examples from examples.yaml).
+REGISTERED: list[Diagnostic] = []
+
+
+def static(id: str, message: str, *, blocking: bool = False
+           ) -> Callable[[Callable[[Program], Iterable[Hit]]], Callable[[Program], Iterable[Hit]]]:
+    """Register the decorated detector as entry `id`, found in a draft's code by lint."""
+
+    def register(fn: Callable[[Program], Iterable[Hit]]) -> Callable[[Program], Iterable[Hit]]:
+        REGISTERED.append(Diagnostic(id, message, (), static=fn, blocking=blocking))
+        return fn
+
+    return register
+
+
+def runtime(id: str, message: str, group: str
+            ) -> Callable[[Callable[[Observation], str]], Callable[[Observation], str]]:
+    """Register the decorated matcher as entry `id` of `group`, asked by feedback."""
+
+    def register(fn: Callable[[Observation], str]) -> Callable[[Observation], str]:
+        REGISTERED.append(Diagnostic(id, message, (), runtime=fn, group=group))
+        return fn
+
+    return register

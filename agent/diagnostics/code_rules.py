@@ -11,7 +11,7 @@ import ast
 import re
 from collections.abc import Collection, Iterable
 
-from agent.diagnostics.catalogue import Diagnostic, Example, Hit
+from agent.diagnostics.catalogue import Hit, static
 from agent.diagnostics.program import Program
 from agent.diagnostics.signals import PEAKISH, is_rate_name
 
@@ -32,14 +32,6 @@ _FILTER_DESIGN = ("scipy.signal.butter", "scipy.signal.cheby1", "scipy.signal.ch
                   "scipy.signal.ellip", "scipy.signal.bessel", "scipy.signal.iirfilter",
                   "scipy.signal.firwin")
 
-# the programs the examples share
-_HR_HEAD = "import numpy as np\nfrom scipy.signal import find_peaks\n\n\n"
-_HR_RIGHT = (_HR_HEAD + "def mean_heart_rate(ecg, fs):\n"
-             "    peaks, _ = find_peaks(ecg, distance=int(0.3 * fs))\n"
-             "    return float(60 * fs / np.mean(np.diff(peaks)))\n")
-_HR_TASK = "Mean heart rate in beats per minute from the ECG."
-
-
 def _src(node: ast.AST, n: int = 40) -> str:
     return ast.unparse(node)[:n]
 
@@ -53,6 +45,7 @@ def _calls(prog: Program) -> Iterable[tuple[ast.Call, str, set[str]]]:
 
 # --- differences and peaks -------------------------------------------------------------------
 
+@static("np-roll-diff", "x - np.roll(x, 1) wraps the last sample around: use np.diff(x)")
 def np_roll_diff(prog: Program) -> Iterable[Hit]:
     for node in ast.walk(prog.tree):
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Sub) and (
@@ -62,6 +55,7 @@ def np_roll_diff(prog: Program) -> Iterable[Hit]:
                                 "Successive differences are np.diff(x) (one element shorter)")
 
 
+@static("list-arithmetic", "a Python list cannot be divided or subtracted: np.array(...)")
 def list_arithmetic(prog: Program) -> Iterable[Hit]:
     for node in ast.walk(prog.tree):
         if isinstance(node, ast.BinOp) and not isinstance(node.op, (ast.Add, ast.Mult)) and (
@@ -71,6 +65,7 @@ def list_arithmetic(prog: Program) -> Iterable[Hit]:
                                 f"subtracted; write np.array({_src(lst, 30)})")
 
 
+@static("find-peaks-distance", "find_peaks without distance= takes every bump as a peak")
 def find_peaks_distance(prog: Program) -> Iterable[Hit]:
     for node, d, kw in _calls(prog):
         if d.endswith("find_peaks") and "distance" not in kw:
@@ -79,6 +74,7 @@ def find_peaks_distance(prog: Program) -> Iterable[Hit]:
                                 "* fs), e.g. 0.3 s between heartbeats")
 
 
+@static("argmax-peaks", "np.argmax gives ONE index, not every peak")
 def argmax_peaks(prog: Program) -> Iterable[Hit]:
     if not PEAKISH.search(prog.context):
         return
@@ -94,6 +90,7 @@ def argmax_peaks(prog: Program) -> Iterable[Hit]:
                                 "peak: use scipy.signal.find_peaks(x, distance=...)")
 
 
+@static("std-ddof", "sample std is ddof=1, population std ddof=0: as the requirement says")
 def std_ddof(prog: Program) -> Iterable[Hit]:
     """The requirement names the sample (N-1) or the population (N) deviation."""
     sample, population = SAMPLE_STD.search(prog.requirement), POP_STD.search(prog.requirement)
@@ -113,6 +110,7 @@ def std_ddof(prog: Program) -> Iterable[Hit]:
                                 "np.std(x) without ddof")
 
 
+@static("where-events", "np.where(x > thr) lists every sample past it, not one per event")
 def where_events(prog: Program) -> Iterable[Hit]:
     """`np.where(ecg > thr)[0]` as the beats: every sample above the threshold, many per beat
     (a rate computed from them comes out near 60 * fs)."""
@@ -159,6 +157,7 @@ def _ordered_names(prog: Program) -> set[str]:
     return names
 
 
+@static("missing-abs", "np.diff(x) > bound counts only increases: np.abs(np.diff(x)) > bound")
 def missing_abs(prog: Program) -> Iterable[Hit]:
     """`np.diff(x) > 50` counts only increases; 'differ by more than 50' needs abs()."""
     diff_vars: dict[str, ast.AST] = {}  # d = np.diff(...): the call, to see what it differences
@@ -184,6 +183,7 @@ def missing_abs(prog: Program) -> Iterable[Hit]:
                                 "than a bound in either direction need np.abs(...) first")
 
 
+@static("rate-inverted", "a rate is 60 / interval, not interval * 60")
 def rate_inverted(prog: Program) -> Iterable[Hit]:
     """`mean(rr) * 60 / fs`: a rate grows when the interval shrinks, so 60 must be divided."""
     for node in ast.walk(prog.tree):
@@ -199,6 +199,7 @@ def rate_inverted(prog: Program) -> Iterable[Hit]:
                                 "interval in seconds) = 60 * fs / mean(interval in samples)")
 
 
+@static("diff-of-positions", "np.diff(np.arange(n)) is all ones: difference the indices")
 def diff_of_positions(prog: Program) -> Iterable[Hit]:
     """`np.diff(np.arange(len(peaks)))` is all ones: positions in the list, not the indices."""
     for node in ast.walk(prog.tree):
@@ -240,6 +241,7 @@ def _divided_by_rate(prog: Program, e: ast.AST, whole: bool, depth: int = 0) -> 
     return bool(re.search(r"fs|nyq|rate|sampl", ast.unparse(e.right), re.I))
 
 
+@static("cutoff-twice", "cutoffs divided by the rate and fs=fs: divided twice")
 def cutoff_twice(prog: Program) -> Iterable[Hit]:
     """`butter(2, [5 / fs, 20 / fs], fs=fs)`: scipy divides by fs / 2 again, so the band
     lands near 0 Hz and the filtered signal is flat."""
@@ -251,6 +253,7 @@ def cutoff_twice(prog: Program) -> Iterable[Hit]:
                                 "btype='bandpass', fs=fs, output='sos')")
 
 
+@static("cutoff-over-fs", "without fs= a cutoff is Hz / (fs / 2), not Hz / fs")
 def cutoff_over_fs(prog: Program) -> Iterable[Hit]:
     """`butter(2, 5 / fs)`: without fs= the cutoff is a fraction of Nyquist, Hz / (fs / 2)."""
     for node, kw, wn in _filter_designs(prog):
@@ -260,6 +263,7 @@ def cutoff_over_fs(prog: Program) -> Iterable[Hit]:
                                 "(that halves them); simplest: give Hz and pass fs=fs")
 
 
+@static("sos-unpacked", "output='sos' returns one array, not (b, a)", blocking=True)
 def sos_unpacked(prog: Program) -> Iterable[Hit]:
     """`b, a = butter(..., output='sos')`: second-order sections are one array."""
     for node in ast.walk(prog.tree):
@@ -273,6 +277,7 @@ def sos_unpacked(prog: Program) -> Iterable[Hit]:
                                     "sosfiltfilt(sos, x)")
 
 
+@static("sos-args", "sosfiltfilt takes (sos, x); (b, a, x) is filtfilt's", blocking=True)
 def sos_args(prog: Program) -> Iterable[Hit]:
     """`sosfiltfilt(b, a, x)`: mixing the two filter APIs always fails."""
     for node, d, _kw in _calls(prog):
@@ -284,6 +289,7 @@ def sos_args(prog: Program) -> Iterable[Hit]:
 
 # --- units and dtypes --------------------------------------------------------------------------
 
+@static("units-db", "a dB threshold needs 20 * log10 of the RMS")
 def units_db(prog: Program) -> Iterable[Hit]:
     if DB.search(prog.requirement) and "log10" not in prog.source:
         yield 0, ("the requirement uses decibels but the code never takes a log: a linear RMS "
@@ -306,6 +312,7 @@ def _derived(prog: Program, value: ast.AST, names: set[str]) -> bool:
     return False
 
 
+@static("int-overflow", "squares of 16-bit samples wrap around: convert to float first")
 def int_overflow(prog: Program) -> Iterable[Hit]:
     """`frame ** 2` on int16 samples wraps around (200 ** 2 = 40000 > 32767): a silently
     wrong RMS or energy. Names derived from such an argument by slicing or reshaping keep
@@ -356,6 +363,7 @@ def _train_twin(word: str, train: set[str]) -> str:
     return twin if twin != word and twin in train else word
 
 
+@static("train-from-test", "training inputs made from the test data", blocking=True)
 def train_from_test(prog: Program) -> Iterable[Hit]:
     """A function of the module called with data made only from the task's test argument
     where its parameter names training data: `f = window_features(test_windows);
@@ -406,133 +414,3 @@ def train_from_test(prog: Program) -> Iterable[Hit]:
                                     f"{', '.join(sorted(src & test))}: the training side must "
                                     f"be made the same way from {', '.join(sorted(train))}"
                                     f"{how}")
-
-
-_NEAREST = ("import numpy as np\n\n\n"
-            "def nearest_centroid(train_x, train_y, test_x):\n"
-            "    labels = sorted(set(train_y))\n"
-            "    y = np.asarray(train_y)\n"
-            "    means = np.array([train_x[y == c].mean(axis=0) for c in labels])\n"
-            "    d = ((test_x[:, None, :] - means[None]) ** 2).sum(axis=2)\n"
-            "    return [labels[i] for i in d.argmin(axis=1)]\n\n\n"
-            "def classify(train_windows, train_labels, test_windows):\n"
-            "    f = test_windows.mean(axis=2)\n"
-            "    g = {train}.mean(axis=2)\n"
-            "    return nearest_centroid(g, train_labels, f)\n")
-
-ENTRIES: list[Diagnostic] = [
-    Diagnostic(
-        "np-roll-diff", "x - np.roll(x, 1) wraps the last sample around: use np.diff(x)",
-        (Example("import numpy as np\n\n\ndef rmssd(nni):\n"
-                 "    d = nni - np.roll(nni, 1)\n    return float(np.sqrt(np.mean(d ** 2)))\n",
-                 "import numpy as np\n\n\ndef rmssd(nni):\n"
-                 "    d = np.diff(nni)\n    return float(np.sqrt(np.mean(d ** 2)))\n"),),
-        static=np_roll_diff),
-    Diagnostic(
-        "list-arithmetic", "a Python list cannot be divided or subtracted: np.array(...)",
-        (Example("from scipy.signal import butter\n\n\ndef design(fs):\n"
-                 "    return butter(2, [0.5, 4] / (fs / 2), btype='bandpass')\n",
-                 "import numpy as np\nfrom scipy.signal import butter\n\n\ndef design(fs):\n"
-                 "    return butter(2, np.array([0.5, 4]) / (fs / 2), btype='bandpass')\n"),),
-        static=list_arithmetic),
-    Diagnostic(
-        "find-peaks-distance", "find_peaks without distance= takes every bump as a peak",
-        (Example(_HR_HEAD + "def mean_heart_rate(ecg, fs):\n    peaks, _ = find_peaks(ecg)\n"
-                 "    return float(60 * fs / np.mean(np.diff(peaks)))\n", _HR_RIGHT,
-                 _HR_TASK),),
-        static=find_peaks_distance),
-    Diagnostic(
-        "argmax-peaks", "np.argmax gives ONE index, not every peak",
-        (Example("import numpy as np\n\n\ndef rpeaks(ecg, fs):\n    return [int(np.argmax(ecg))]\n",
-                 "import numpy as np\n\n\ndef rpeaks(ecg, fs):\n"
-                 "    w = int(fs)\n    return [i + int(np.argmax(ecg[i:i + w])) "
-                 "for i in range(0, len(ecg), w)]\n", "R-peak sample indices of the ECG"),),
-        static=argmax_peaks),
-    Diagnostic(
-        "std-ddof", "sample std is ddof=1, population std ddof=0: as the requirement says",
-        (Example("import numpy as np\n\n\ndef sdnn(nni):\n    return float(np.std(nni))\n",
-                 "import numpy as np\n\n\ndef sdnn(nni):\n    return float(np.std(nni, ddof=1))\n",
-                 "SDNN: the sample standard deviation of the NN intervals"),
-         Example("import numpy as np\n\n\ndef spread(x):\n    return float(np.std(x, ddof=1))\n",
-                 "import numpy as np\n\n\ndef spread(x):\n    return float(np.std(x))\n",
-                 "the population standard deviation of the readings")),
-        static=std_ddof),
-    Diagnostic(
-        "where-events", "np.where(x > thr) lists every sample past it, not one per event",
-        (Example("import numpy as np\n\n\ndef mean_heart_rate(ecg, fs):\n"
-                 "    beats = np.where(ecg > 0.5 * np.max(ecg))[0]\n"
-                 "    return float(60 * fs / np.mean(np.diff(beats)))\n", _HR_RIGHT, _HR_TASK),),
-        static=where_events),
-    Diagnostic(
-        "missing-abs", "np.diff(x) > bound counts only increases: np.abs(np.diff(x)) > bound",
-        (Example("import numpy as np\n\n\ndef jumps(x):\n    return int(np.sum(np.diff(x) > 50))\n",
-                 "import numpy as np\n\n\ndef jumps(x):\n"
-                 "    return int(np.sum(np.abs(np.diff(x)) > 50))\n",
-                 "count neighbouring readings that differ by more than 50"),),
-        static=missing_abs),
-    Diagnostic(
-        "rate-inverted", "a rate is 60 / interval, not interval * 60",
-        (Example(_HR_HEAD + "def mean_heart_rate(ecg, fs):\n"
-                 "    peaks, _ = find_peaks(ecg, distance=int(0.3 * fs))\n"
-                 "    return float(np.mean(np.diff(peaks)) * 60 / fs)\n", _HR_RIGHT, _HR_TASK),),
-        static=rate_inverted),
-    Diagnostic(
-        "diff-of-positions", "np.diff(np.arange(n)) is all ones: difference the indices",
-        (Example(_HR_HEAD + "def mean_heart_rate(ecg, fs):\n"
-                 "    peaks, _ = find_peaks(ecg, distance=int(0.3 * fs))\n"
-                 "    return float(60 * fs / np.mean(np.diff(np.arange(len(peaks)))))\n",
-                 _HR_RIGHT, _HR_TASK),),
-        static=diff_of_positions),
-    Diagnostic(
-        "cutoff-twice", "cutoffs divided by the rate and fs=fs: divided twice",
-        (Example("from scipy.signal import butter, sosfiltfilt\n\n\ndef band(x, fs):\n"
-                 "    sos = butter(2, [5 / fs, 20 / fs], btype='bandpass', fs=fs, output='sos')\n"
-                 "    return sosfiltfilt(sos, x)\n",
-                 "from scipy.signal import butter, sosfiltfilt\n\n\ndef band(x, fs):\n"
-                 "    sos = butter(2, [5.0, 20.0], btype='bandpass', fs=fs, output='sos')\n"
-                 "    return sosfiltfilt(sos, x)\n"),),
-        static=cutoff_twice),
-    Diagnostic(
-        "cutoff-over-fs", "without fs= a cutoff is Hz / (fs / 2), not Hz / fs",
-        (Example("from scipy.signal import butter, filtfilt\n\n\ndef low(x, fs):\n"
-                 "    b, a = butter(2, 5 / fs)\n    return filtfilt(b, a, x)\n",
-                 "from scipy.signal import butter, filtfilt\n\n\ndef low(x, fs):\n"
-                 "    b, a = butter(2, 5 / (fs / 2))\n    return filtfilt(b, a, x)\n"),),
-        static=cutoff_over_fs),
-    Diagnostic(
-        "sos-unpacked", "output='sos' returns one array, not (b, a)",
-        (Example("from scipy.signal import butter, sosfiltfilt\n\n\ndef low(x, fs):\n"
-                 "    b, a = butter(2, 5.0, fs=fs, output='sos')\n    return sosfiltfilt(b, x)\n",
-                 "from scipy.signal import butter, sosfiltfilt\n\n\ndef low(x, fs):\n"
-                 "    sos = butter(2, 5.0, fs=fs, output='sos')\n"
-                 "    return sosfiltfilt(sos, x)\n"),),
-        static=sos_unpacked, blocking=True),
-    Diagnostic(
-        "sos-args", "sosfiltfilt takes (sos, x); (b, a, x) is filtfilt's",
-        (Example("from scipy.signal import butter, sosfiltfilt\n\n\ndef low(x, fs):\n"
-                 "    b, a = butter(2, 5.0, fs=fs)\n    return sosfiltfilt(b, a, x)\n",
-                 "from scipy.signal import butter, filtfilt\n\n\ndef low(x, fs):\n"
-                 "    b, a = butter(2, 5.0, fs=fs)\n    return filtfilt(b, a, x)\n"),),
-        static=sos_args, blocking=True),
-    Diagnostic(
-        "units-db", "a dB threshold needs 20 * log10 of the RMS",
-        (Example("import numpy as np\n\n\ndef loud(x):\n"
-                 "    return bool(np.sqrt(np.mean(x ** 2)) > -20)\n",
-                 "import numpy as np\n\n\ndef loud(x):\n"
-                 "    return bool(20 * np.log10(np.sqrt(np.mean(x ** 2))) > -20)\n",
-                 "whether the frame is louder than -20 dBFS"),),
-        static=units_db),
-    Diagnostic(
-        "int-overflow", "squares of 16-bit samples wrap around: convert to float first",
-        (Example("import numpy as np\n\n\ndef rms(samples):\n"
-                 "    return float(np.sqrt(np.mean(samples ** 2)))\n",
-                 "import numpy as np\n\n\ndef rms(samples):\n"
-                 "    x = samples.astype(np.float64)\n    return float(np.sqrt(np.mean(x ** 2)))\n",
-                 small_int_args=("samples",)),),
-        static=int_overflow),
-    Diagnostic(
-        "train-from-test", "training inputs made from the test data",
-        (Example(_NEAREST.replace("{train}", "test_windows"),
-                 _NEAREST.replace("{train}", "train_windows")),),
-        static=train_from_test, blocking=True),
-]

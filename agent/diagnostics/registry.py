@@ -4,15 +4,36 @@ nothing else changes (README, "Known mistakes are data")."""
 
 from __future__ import annotations
 
-from agent.diagnostics import code_rules, errors, values
-from agent.diagnostics.catalogue import Diagnostic, Finding, Observation
+from dataclasses import replace
+from pathlib import Path
+
+import yaml
+
+from agent.diagnostics import code_rules, errors, values  # noqa: F401 - they register entries
+from agent.diagnostics.catalogue import REGISTERED, Diagnostic, Example, Finding, Observation
 from agent.diagnostics.program import Program
 
-CATALOGUE: dict[str, Diagnostic] = {}
-for _entry in (*code_rules.ENTRIES, *values.ENTRIES, *errors.ENTRIES):
-    if _entry.id in CATALOGUE:
-        raise ValueError(f"diagnostic {_entry.id!r} is registered twice")
-    CATALOGUE[_entry.id] = _entry
+EXAMPLES = Path(__file__).with_name("examples.yaml")
+
+
+def _catalogue() -> dict[str, Diagnostic]:
+    """The registered entries by id, each with its examples from examples.yaml."""
+    examples = yaml.safe_load(EXAMPLES.read_text(encoding="utf-8"))
+    out: dict[str, Diagnostic] = {}
+    for entry in REGISTERED:
+        if entry.id in out:
+            raise ValueError(f"diagnostic {entry.id!r} is registered twice")
+        rows = examples.get(entry.id, [])
+        out[entry.id] = replace(entry, examples=tuple(
+            Example(**{**row, "small_int_args": tuple(row.get("small_int_args", ()))})
+            for row in rows))
+    orphans = set(examples) - set(out)
+    if orphans:
+        raise ValueError(f"examples.yaml has examples of no entry: {', '.join(sorted(orphans))}")
+    return out
+
+
+CATALOGUE: dict[str, Diagnostic] = _catalogue()
 
 # runtime groups: in these the first entry that matches speaks, in the others every one
 FIRST_ONLY = ("value", "error")

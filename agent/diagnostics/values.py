@@ -9,22 +9,8 @@ from __future__ import annotations
 
 import math
 
-from agent.diagnostics.catalogue import Diagnostic, Example, Observation
+from agent.diagnostics.catalogue import Observation, runtime
 from agent.diagnostics.signals import EVENTISH, fmt, lengths, near, sampling_rate
-
-# the programs the examples share: the mean heart rate of a raw ECG
-_HR = "ecg"
-_HEAD = "import numpy as np\nfrom scipy.signal import find_peaks\n\n\n"
-_PEAKS = ("def mean_heart_rate(ecg, fs):\n"
-          "    x = np.asarray(ecg, dtype=float)\n"
-          "    x = x - np.median(x)\n"
-          "    peaks, _ = find_peaks(x, height=0.5 * np.max(x), distance=int(0.3 * fs))\n")
-_RIGHT_HR = _HEAD + _PEAKS + "    return float(60 * fs / np.mean(np.diff(peaks)))\n"
-# RMSSD of NN intervals in ms
-_NN = "nn-intervals"
-_RMSSD = ("import numpy as np\n\n\ndef rmssd(nni):\n"
-          "    d = np.diff(np.asarray(nni, dtype=float))\n")
-_RIGHT_RMSSD = _RMSSD + "    return float(np.sqrt(np.mean(d ** 2)))\n"
 
 
 def _events(obs: Observation) -> bool:
@@ -35,12 +21,14 @@ def _fs(obs: Observation) -> float | None:
     return sampling_rate(obs.case.args) if obs.case else None
 
 
+@runtime("not-finite", "NaN or inf: a division by zero or an empty array", "value")
 def not_finite(obs: Observation) -> str:
     if obs.returned is not None and not math.isfinite(obs.returned):
         return "NaN/inf: a division by zero or an empty array (nothing detected?)"
     return ""
 
 
+@runtime("one-sample-events", "a rate of exactly fs or 60 * fs: every sample an event", "value")
 def one_sample_events(obs: Observation) -> str:
     """A rate of exactly fs or 60 * fs: the 'events' were consecutive samples."""
     fs, r = _fs(obs), obs.ratio
@@ -57,12 +45,14 @@ def one_sample_events(obs: Observation) -> str:
             "np.diff(peaks) / fs")
 
 
+@runtime("sign-inverted", "the negative of the expected: a subtraction reversed", "value")
 def sign_inverted(obs: Observation) -> str:
     r = obs.ratio
     return "the sign is inverted: check the order of a subtraction" if (
         r is not None and near(r, -1, 0.02)) else ""
 
 
+@runtime("samples-vs-seconds", "off by a factor fs: samples where seconds belong", "value")
 def samples_vs_seconds(obs: Observation) -> str:
     fs, r = _fs(obs), obs.ratio
     if fs and r is not None and (near(r, fs, 0.03) or near(r, 1 / fs, 0.03)):
@@ -75,6 +65,7 @@ UNIT_FACTORS = ((60.0, "seconds vs minutes (x60)"), (1000.0, "ms vs seconds (x10
                 (3600.0, "seconds vs hours"))
 
 
+@runtime("unit-factor", "off by 60, 1000 or 3600: a unit conversion", "value")
 def unit_factor(obs: Observation) -> str:
     r = obs.ratio
     for k, what in UNIT_FACTORS if r is not None else ():
@@ -83,6 +74,7 @@ def unit_factor(obs: Observation) -> str:
     return ""
 
 
+@runtime("rate-inverted-value", "returned x expected is constant: an interval for a rate", "value")
 def rate_inverted(obs: Observation) -> str:
     """returned * expected is a constant: an interval where a rate belongs (or the reverse)."""
     r = obs.ratio
@@ -99,6 +91,7 @@ def rate_inverted(obs: Observation) -> str:
     return ""
 
 
+@runtime("double-counted", "about twice the expected: events counted twice", "value")
 def double_counted(obs: Observation) -> str:
     r = obs.ratio
     if r is not None and 1.7 <= r <= 2.4:
@@ -107,6 +100,7 @@ def double_counted(obs: Observation) -> str:
     return ""
 
 
+@runtime("far-too-many", "several times too many events: every bump detected", "value")
 def far_too_many(obs: Observation) -> str:
     r = obs.ratio
     if r is not None and _events(obs) and r >= 3:
@@ -117,6 +111,7 @@ def far_too_many(obs: Observation) -> str:
     return ""
 
 
+@runtime("half", "about half the expected: every other event missed", "value")
 def half(obs: Observation) -> str:
     r = obs.ratio
     if r is not None and 0.4 <= r <= 0.6:
@@ -125,6 +120,7 @@ def half(obs: Observation) -> str:
     return ""
 
 
+@runtime("n-terms", "off by sqrt(N/(N-1)): N terms where N-1 belong", "value")
 def n_terms(obs: Observation) -> str:
     """sqrt(N/(N-1)) exactly: N terms averaged where N-1 belong, or the reverse."""
     r = obs.ratio
@@ -137,6 +133,7 @@ def n_terms(obs: Observation) -> str:
     return ""
 
 
+@runtime("close-edges", "within 10% but outside the bound: the edges of the definition", "value")
 def close_edges(obs: Observation) -> str:
     r = obs.ratio
     if r is not None and abs(r - 1) < 0.1:
@@ -144,61 +141,3 @@ def close_edges(obs: Observation) -> str:
                 "(np.diff is one shorter, np.roll wraps around, first/last element), "
                 "off-by-one, > vs >=, or ddof")
     return ""
-
-
-def _hr(ret: str) -> str:
-    return _HEAD + _PEAKS + ret
-
-
-ENTRIES: list[Diagnostic] = [
-    Diagnostic("not-finite", "NaN or inf: a division by zero or an empty array",
-               (Example(_RMSSD + "    return float(np.sqrt(np.mean(d[d > 1e9] ** 2)))\n",
-                        _RIGHT_RMSSD, case=_NN),),
-               runtime=not_finite, group="value"),
-    Diagnostic("one-sample-events", "a rate of exactly fs or 60 * fs: every sample an event",
-               (Example("import numpy as np\n\n\ndef mean_heart_rate(ecg, fs):\n"
-                        "    x = np.asarray(ecg, dtype=float)\n"
-                        "    beats = np.where(x > np.median(x))[0]\n"
-                        "    return float(60 * fs / np.median(np.diff(beats)))\n",
-                        _RIGHT_HR, case=_HR),),
-               runtime=one_sample_events, group="value"),
-    Diagnostic("sign-inverted", "the negative of the expected: a subtraction reversed",
-               (Example(_hr("    return float(60 * fs / np.mean(np.diff(peaks[::-1])))\n"),
-                        _RIGHT_HR, case=_HR),),
-               runtime=sign_inverted, group="value"),
-    Diagnostic("samples-vs-seconds", "off by a factor fs: samples where seconds belong",
-               (Example(_hr("    return float(60 / np.mean(np.diff(peaks)))\n"),
-                        _RIGHT_HR, case=_HR),),
-               runtime=samples_vs_seconds, group="value"),
-    Diagnostic("unit-factor", "off by 60, 1000 or 3600: a unit conversion",
-               (Example(_RMSSD + "    return float(np.sqrt(np.mean(d ** 2)) / 1000)\n",
-                        _RIGHT_RMSSD, case=_NN),),
-               runtime=unit_factor, group="value"),
-    Diagnostic("rate-inverted-value", "returned x expected is constant: an interval for a rate",
-               (Example(_hr("    return float(np.mean(np.diff(peaks)) / fs * 60)\n"),
-                        _RIGHT_HR, case=_HR),),
-               runtime=rate_inverted, group="value"),
-    Diagnostic("double-counted", "about twice the expected: events counted twice",
-               (Example(_hr("    peaks = np.sort(np.concatenate([peaks, peaks + 3]))\n"
-                            "    return float(60 * fs / np.mean(np.diff(peaks)))\n"),
-                        _RIGHT_HR, case=_HR),),
-               runtime=double_counted, group="value"),
-    Diagnostic("far-too-many", "several times too many events: every bump detected",
-               (Example(_HEAD + "def mean_heart_rate(ecg, fs):\n"
-                        "    peaks, _ = find_peaks(np.asarray(ecg, dtype=float))\n"
-                        "    return float(60 * fs / np.mean(np.diff(peaks)))\n",
-                        _RIGHT_HR, case=_HR),),
-               runtime=far_too_many, group="value"),
-    Diagnostic("half", "about half the expected: every other event missed",
-               (Example(_hr("    return float(60 * fs / np.mean(np.diff(peaks[::2])))\n"),
-                        _RIGHT_HR, case=_HR),),
-               runtime=half, group="value"),
-    Diagnostic("n-terms", "off by sqrt(N/(N-1)): N terms where N-1 belong",
-               (Example(_RMSSD + "    return float(np.sqrt(np.sum(d ** 2) / len(nni)))\n",
-                        _RIGHT_RMSSD, case=_NN),),
-               runtime=n_terms, group="value"),
-    Diagnostic("close-edges", "within 10% but outside the bound: the edges of the definition",
-               (Example(_RMSSD + "    return float(np.sqrt(np.mean(d[10:] ** 2)))\n",
-                        _RIGHT_RMSSD, case=_NN),),
-               runtime=close_edges, group="value"),
-]
