@@ -8,6 +8,7 @@ the rough ones (about 2x, about half, close).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from agent.diagnostics.catalogue import Observation, runtime
 from agent.diagnostics.signals import EVENTISH, fmt, lengths, near, sampling_rate
@@ -91,33 +92,32 @@ def rate_inverted(obs: Observation) -> str:
     return ""
 
 
-@runtime("double-counted", "about twice the expected: events counted twice", "value")
-def double_counted(obs: Observation) -> str:
-    r = obs.ratio
-    if r is not None and 1.7 <= r <= 2.4:
-        return (f"about {r:.1f}x too high: events/peaks may be double-counted (noise, "
-                "notch, T waves); use find_peaks(distance=...) or a refractory period")
-    return ""
+def ratio_band(id: str, message: str, lo: float, hi: float, say: Callable[[float], str], *,
+               events: bool = False) -> None:
+    """Register a rough relation: a ratio returned / expected in [lo, hi] (for a task that
+    counts events only, with `events`) earns `say(ratio)`."""
+
+    def match(obs: Observation) -> str:
+        r = obs.ratio
+        inside = r is not None and lo <= r <= hi and (not events or _events(obs))
+        return say(r) if inside else ""  # type: ignore[arg-type]
+
+    match.__name__ = id.replace("-", "_")
+    runtime(id, message, "value")(match)
 
 
-@runtime("far-too-many", "several times too many events: every bump detected", "value")
-def far_too_many(obs: Observation) -> str:
-    r = obs.ratio
-    if r is not None and _events(obs) and r >= 3:
-        return (f"about {r:.0f}x too high: far more events than the recording holds; a "
-                "threshold test marks every sample above it, and find_peaks without "
-                "distance= takes every noise bump. Keep one index per event: "
-                "find_peaks(x, distance=int(min_gap_seconds * fs)) on a filtered signal")
-    return ""
-
-
-@runtime("half", "about half the expected: every other event missed", "value")
-def half(obs: Observation) -> str:
-    r = obs.ratio
-    if r is not None and 0.4 <= r <= 0.6:
-        return (f"about {r:.2f}x, half the expected: every other event missed (threshold or "
-                "distance too large?) or a factor 2 in the formula")
-    return ""
+ratio_band("double-counted", "about twice the expected: events counted twice", 1.7, 2.4,
+           lambda r: f"about {r:.1f}x too high: events/peaks may be double-counted (noise, "
+                     "notch, T waves); use find_peaks(distance=...) or a refractory period")
+ratio_band("far-too-many", "several times too many events: every bump detected", 3, math.inf,
+           lambda r: f"about {r:.0f}x too high: far more events than the recording holds; a "
+                     "threshold test marks every sample above it, and find_peaks without "
+                     "distance= takes every noise bump. Keep one index per event: "
+                     "find_peaks(x, distance=int(min_gap_seconds * fs)) on a filtered signal",
+           events=True)
+ratio_band("half", "about half the expected: every other event missed", 0.4, 0.6,
+           lambda r: f"about {r:.2f}x, half the expected: every other event missed (threshold "
+                     "or distance too large?) or a factor 2 in the formula")
 
 
 @runtime("n-terms", "off by sqrt(N/(N-1)): N terms where N-1 belong", "value")
@@ -133,11 +133,8 @@ def n_terms(obs: Observation) -> str:
     return ""
 
 
-@runtime("close-edges", "within 10% but outside the bound: the edges of the definition", "value")
-def close_edges(obs: Observation) -> str:
-    r = obs.ratio
-    if r is not None and abs(r - 1) < 0.1:
-        return ("close but not within the bound: check the definition at the edges "
-                "(np.diff is one shorter, np.roll wraps around, first/last element), "
-                "off-by-one, > vs >=, or ddof")
-    return ""
+ratio_band("close-edges", "within 10% but outside the bound: the edges of the definition",
+           0.9, 1.1,
+           lambda r: "close but not within the bound: check the definition at the edges "
+                     "(np.diff is one shorter, np.roll wraps around, first/last element), "
+                     "off-by-one, > vs >=, or ddof")
