@@ -25,6 +25,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="JSONL file or glob (repeatable; replaces the config's `data`)")
     p.add_argument("--export-gguf", action="store_true",
                    help="also write GGUF LoRA adapters for the llama.cpp backend")
+    p.add_argument("--budget-minutes", type=float,
+                   help="stop training when this much wall time is spent (over every resumed "
+                        "session); a checkpoint is written where it stopped")
+    p.add_argument("--resume", action="store_true",
+                   help="go on from OUTPUT/checkpoint.pt with what is left of the budget")
     p.set_defaults(func=cmd_finetune)
     return p
 
@@ -44,8 +49,10 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         overrides["data"] = args.data
     if args.export_gguf:
         overrides["export_gguf"] = True
+    if args.budget_minutes is not None:
+        overrides["budget_minutes"] = args.budget_minutes
     cfg = load_config(args.config, overrides)
-    train(cfg, log=lambda line: print(line, file=sys.stderr, flush=True))
+    train(cfg, log=lambda line: print(line, file=sys.stderr, flush=True), resume=args.resume)
     print(cfg.output)
     return EXIT_OK
 

@@ -21,6 +21,9 @@ class LoraSection:
     alpha: float = 32.0
     dropout: float = 0.05
     target_modules: list[str] = field(default_factory=lambda: list(ALL_LINEAR))
+    # only decoder layers from this index on (None: all): on a CPU budget the backward pass
+    # then stops at the first adapted layer, since nothing below it needs a gradient
+    layers_from: int | None = None
 
 
 @dataclass
@@ -36,9 +39,16 @@ class PectSection:
     ffn_dim: int = 64
 
 
-def lora_config(sec: LoraSection) -> Any:
+def lora_config(sec: LoraSection, n_layers: int | None = None) -> Any:
+    """peft's LoraConfig for one path; `n_layers` (the model's) is needed with layers_from."""
     from peft import LoraConfig
 
+    layers = None
+    if sec.layers_from is not None:
+        if n_layers is None or sec.layers_from >= n_layers:
+            raise ValueError(f"lora.layers_from {sec.layers_from} leaves no layer of "
+                             f"{n_layers}")
+        layers = list(range(sec.layers_from, n_layers))
     return LoraConfig(r=sec.r, lora_alpha=sec.alpha, lora_dropout=sec.dropout,
                       target_modules=list(sec.target_modules), bias="none",
-                      task_type="CAUSAL_LM")
+                      task_type="CAUSAL_LM", layers_to_transform=layers)

@@ -67,6 +67,15 @@ class TrainConfig:
     save_dtype: str = "float32"  # adapter tensors on disk (bfloat16 halves the size)
     export_gguf: bool = False  # also write llama.cpp GGUF LoRA adapters after training
     output: str = "runs/finetune/out"
+    # A CPU budget (issue 21): stop when the wall clock is spent (the schedule still runs
+    # over max_steps / epochs), save a resumable checkpoint this often (`--resume` goes on
+    # from it; the budget counts over every resumed session), take the shortest examples
+    # first (more of them per minute), and hold out a share of each role for a validation
+    # loss measured before, at each checkpoint and after.
+    budget_minutes: float | None = None
+    checkpoint_minutes: float | None = None
+    select: str = "shuffle"  # shuffle | shortest
+    validation: float = 0.0
 
     def where(self, key: str) -> str:
         return f"{self.path}: {key}" if self.path else key
@@ -119,8 +128,11 @@ def _check_types(obj: Any, cfg_path: Path | None, prefix: str) -> None:
             ok = isinstance(value, str)
         elif isinstance(ref, list):
             ok = isinstance(value, list) and all(isinstance(x, str) for x in value)
-        elif f.name in ("max_examples", "max_steps"):
+        elif f.name in ("max_examples", "max_steps", "layers_from"):
             ok = value is None or (isinstance(value, int) and not isinstance(value, bool))
+        elif f.name in ("budget_minutes", "checkpoint_minutes"):
+            ok = value is None or (isinstance(value, int | float) and not isinstance(value, bool)
+                                   and value > 0)
         else:
             continue
         if not ok:
@@ -179,8 +191,15 @@ def load_config(path: str | os.PathLike[str], overrides: dict[str, Any] | None =
     for key, value in positive.items():
         if value <= 0:
             raise _fail(cfg_path, key, f"must be positive, got {value}")
-    if cfg.dtype not in ("auto", "float32", "bfloat16", "float16"):
-        raise _fail(cfg_path, "dtype", f"{cfg.dtype!r}: use auto, float32, bfloat16 or float16")
+    if cfg.dtype not in ("auto", "best", "float32", "bfloat16", "float16"):
+        raise _fail(cfg_path, "dtype", f"{cfg.dtype!r}: use auto, best, float32, bfloat16 or "
+                    "float16")
+    if cfg.select not in ("shuffle", "shortest"):
+        raise _fail(cfg_path, "select", f"{cfg.select!r}: use shuffle or shortest")
+    if not 0.0 <= cfg.validation < 0.5:
+        raise _fail(cfg_path, "validation", f"{cfg.validation} is outside [0, 0.5)")
+    if cfg.lora.layers_from is not None and (cfg.lora.layers_from < 0 or cfg.method != "lora"):
+        raise _fail(cfg_path, "lora.layers_from", "must be 0 or more, with method: lora")
     if cfg.save_dtype not in ("float32", "bfloat16", "float16"):
         raise _fail(cfg_path, "save_dtype", f"{cfg.save_dtype!r}: use float32, bfloat16 or "
                     "float16")
@@ -229,6 +248,17 @@ def _check_record(rec: Any, where: str) -> None:
 
 def read_examples(cfg: TrainConfig) -> dict[str, list[dict]]:
     """Records per role from the configured JSONL files (validated, filtered, capped)."""
+    return read_splits(cfg)[0]
+
+
+def _length(rec: dict) -> int:
+    return sum(len(m["content"]) for m in rec["messages"])
+
+
+def read_splits(cfg: TrainConfig) -> tuple[dict[str, list[dict]], dict[str, list[dict]]]:
+    """(training, validation) records per role: shuffled with the seed, `validation` of
+    each role held out first (so selection never decides what is measured), then the
+    shortest first where `select: shortest`, then capped at max_examples."""
     by_role: dict[str, list[dict]] = {r: [] for r in cfg.roles}
     for path in _data_files(cfg):
         for n, line in enumerate(path.read_text().splitlines(), 1):
@@ -252,9 +282,16 @@ def read_examples(cfg: TrainConfig) -> dict[str, list[dict]]:
             raise BadInputError(f"finetune {cfg.where('data')}: no {which}examples with role "
                                 f"{role!r} in {', '.join(cfg.data)}")
         rng.shuffle(recs)
+    held: dict[str, list[dict]] = {}
+    for role, recs in by_role.items():
+        n_val = min(len(recs) - 1, max(1, round(cfg.validation * len(recs)))) \
+            if cfg.validation > 0 else 0
+        held[role], by_role[role] = recs[:n_val], recs[n_val:]
+        if cfg.select == "shortest":
+            by_role[role].sort(key=_length)
         if cfg.max_examples is not None:
-            del recs[cfg.max_examples:]
-    return by_role
+            del by_role[role][cfg.max_examples:]
+    return by_role, {r: v for r, v in held.items() if v}
 
 
 def encode(tokenizer: Any, messages: list[dict], max_len: int, role: str = "code") -> Example:
@@ -354,9 +391,24 @@ def resolve_device_dtype(cfg: TrainConfig) -> tuple[str, Any]:
         "cuda" if torch.cuda.is_available() else "cpu")
     if cfg.dtype == "auto":
         dtype = torch.float32 if device == "cpu" else torch.bfloat16
+    elif cfg.dtype == "best":  # bf16 where the hardware computes it, else fp32
+        dtype = torch.bfloat16 if device != "cpu" or cpu_has_bf16() else torch.float32
     else:
         dtype = getattr(torch, cfg.dtype)
     return device, dtype
+
+
+def cpu_has_bf16(cpuinfo: str | None = None) -> bool:
+    """The CPU computes bf16 natively (AVX512-BF16 or AMX): without it bf16 matmuls are
+    emulated and slower than fp32. Machines of one kind differ (AVX2-only EPYC, AMX Xeon)."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return False
+    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines()
+                  if line.startswith("flags")), [])
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def load_base(base: str, dtype: Any, device: str) -> tuple[Any, Any]:
@@ -480,7 +532,8 @@ class _Lora:
     def __init__(self, model: Any, cfg: TrainConfig) -> None:
         from peft import get_peft_model
 
-        self.model = get_peft_model(model, lora_config(cfg.lora))
+        self.model = get_peft_model(model, lora_config(cfg.lora,
+                                                       model.config.num_hidden_layers))
 
     def parameters(self) -> list[Any]:
         return [p for p in self.model.parameters() if p.requires_grad]
@@ -533,10 +586,11 @@ def _batch_stream(examples: dict[str, list[Example]], cfg: TrainConfig) -> Itera
 
 
 def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None,
-          log: Any = print) -> dict[str, Any]:
+          log: Any = print, resume: bool = False) -> dict[str, Any]:
     """Run one training job and write its outputs; returns the train report.
 
     model/tokenizer: an already loaded base (tests reuse one); otherwise cfg.base is loaded.
+    resume: go on from OUTPUT/checkpoint.pt (same config), with what is left of the budget.
     """
     try:
         import torch
@@ -546,7 +600,7 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None,
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     device, dtype = resolve_device_dtype(cfg)
-    by_role = read_examples(cfg)
+    by_role, held_out = read_splits(cfg)
     out = Path(cfg.output)
     out.mkdir(parents=True, exist_ok=True)
     if model is None or tokenizer is None:
@@ -554,6 +608,7 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None,
         model, tokenizer = load_base(cfg.base, dtype, device)
     load_s = time.perf_counter() - started
     examples, data_stats = encode_all(tokenizer, by_role, cfg.max_len)
+    validation = encode_all(tokenizer, held_out, cfg.max_len)[0] if held_out else {}
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (
         tokenizer.eos_token_id)
     if cfg.gradient_checkpointing:
@@ -578,19 +633,51 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None,
     probes = {role: collate(exs[:cfg.batch_size], pad_id, device)
               for role, exs in examples.items()}
     probe_before = _probe_losses(method, probes, cfg.loss_chunk)
+    ckpt = Checkpoint(out / "checkpoint.pt")
+    state = ckpt.load(method, opt, sched) if resume else None
+    if resume and state is None:
+        log(f"no checkpoint in {out}: starting from step 0")
+    start_step = state["step"] if state else 0
+    spent_s = state["train_seconds"] if state else 0.0
+    budget_s = cfg.budget_minutes * 60 if cfg.budget_minutes else math.inf
+    val_curve: list[tuple[int, float]] = state["val_curve"] if state else []
+    if validation and not state:
+        val_curve.append((0, validation_loss(method, validation, cfg, pad_id)))
     counts = ", ".join(f"{r}: {len(e)}" for r, e in examples.items())
     log(f"{data_stats['examples']} examples ({counts}), "
         f"{total_steps} steps of {cfg.batch_size}x{cfg.grad_accum}; {n_trainable:,} trainable "
         f"parameters; loss before {probe_before}")
     metrics_path = out / "metrics.jsonl"
-    metrics_path.unlink(missing_ok=True)
+    if not state:
+        metrics_path.unlink(missing_ok=True)
     stream = _batch_stream(examples, cfg)
+    for _ in range(start_step * cfg.grad_accum):  # the batches the checkpoint has seen
+        next(stream)
     method.model.train()
-    curve: list[tuple[int, float]] = []
-    tokens_seen = 0
+    curve: list[tuple[int, float]] = state["curve"] if state else []
+    tokens_seen = state["tokens_seen"] if state else 0
+    examples_seen = state["examples_seen"] if state else 0
+    stopped = "steps"
     train_start = time.perf_counter()
-    with metrics_path.open("w") as mfile:
-        for step in range(total_steps):
+    last_save = train_start
+
+    def elapsed() -> float:
+        return spent_s + time.perf_counter() - train_start
+
+    def save(step_done: int) -> None:
+        if validation:
+            val_curve.append((step_done, validation_loss(method, validation, cfg, pad_id)))
+            log(f"validation loss at step {step_done}: {val_curve[-1][1]:.4f}")
+        ckpt.save(method, opt, sched, {"step": step_done, "train_seconds": elapsed(),
+                                       "curve": curve, "val_curve": val_curve,
+                                       "tokens_seen": tokens_seen,
+                                       "examples_seen": examples_seen})
+
+    with metrics_path.open("a") as mfile:
+        for step in range(start_step, total_steps):
+            if elapsed() >= budget_s:
+                stopped = "budget"
+                break
             t0 = time.perf_counter()
             micro = [next(stream) for _ in range(cfg.grad_accum)]
             batches = [collate(b, pad_id, device) for b in micro]
@@ -614,6 +701,7 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None,
                 torch.cuda.synchronize()
             dt = time.perf_counter() - t0
             tokens_seen += n_tok
+            examples_seen += sum(len(b) for b in micro)
             loss = loss_sum / max(n_label, 1)
             curve.append((step + 1, loss))
             row = {"step": step + 1, "loss": round(loss, 5), "lr": lr,
@@ -627,7 +715,16 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None,
             if (step + 1) % cfg.log_every == 0 or step + 1 == total_steps:
                 log(f"step {step + 1}/{total_steps} loss {loss:.4f} lr {lr:.2e} "
                     f"{row['tokens_per_s']:.0f} tok/s")
-    train_s = time.perf_counter() - train_start
+            if cfg.checkpoint_minutes and time.perf_counter() - last_save >= \
+                    cfg.checkpoint_minutes * 60:
+                save(step + 1)
+                last_save = time.perf_counter()
+    steps_done = curve[-1][0] if curve else start_step
+    if cfg.checkpoint_minutes or cfg.budget_minutes:
+        save(steps_done)  # a budget run can always be resumed where it stopped
+    elif validation:
+        val_curve.append((steps_done, validation_loss(method, validation, cfg, pad_id)))
+    train_s = elapsed()
     probe_after = _probe_losses(method, probes, cfg.loss_chunk)
     saved = method.save(out, cfg)
     if cfg.save_dtype != "float32":
@@ -645,7 +742,12 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None,
         shutil.copyfile(cfg.path, out / "config.yaml")
     report = {
         "method": cfg.method, "base": cfg.base, "roles": cfg.roles, "device": device,
-        "dtype": str(dtype).replace("torch.", ""), "steps": total_steps,
+        "dtype": str(dtype).replace("torch.", ""), "steps": steps_done,
+        "steps_planned": total_steps, "stopped": stopped, "resumed_from_step": start_step,
+        "budget_minutes": cfg.budget_minutes, "examples_seen": examples_seen,
+        "distinct_examples_seen": min(examples_seen, data_stats["examples"]),
+        "validation_examples": sum(len(v) for v in validation.values()),
+        "validation_loss": val_curve,
         "batch_size": cfg.batch_size, "grad_accum": cfg.grad_accum, "max_len": cfg.max_len,
         "lr": cfg.lr, "seed": cfg.seed, "trainable_parameters": n_trainable,
         "data": data_stats, "tokens_trained": tokens_seen,
@@ -665,6 +767,65 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None,
         f"{', '.join(str(d) for d in saved)}; {report['tokens_per_s']} tokens/s, peak RSS "
         f"{report['peak_rss_mb']:.0f} MB")
     return report
+
+
+class Checkpoint:
+    """A resumable training state in one file: the trainable tensors, optimizer and
+    scheduler state, and the counters; written atomically (a killed run keeps the last)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def save(self, method: Any, opt: Any, sched: Any, counters: dict[str, Any]) -> None:
+        import torch
+
+        tensors = {n: p.detach().cpu() for n, p in method.model.named_parameters()
+                   if p.requires_grad}
+        tmp = self.path.with_suffix(".tmp")
+        torch.save({"tensors": tensors, "opt": opt.state_dict(), "sched": sched.state_dict(),
+                    "counters": counters}, tmp)
+        tmp.replace(self.path)
+
+    def load(self, method: Any, opt: Any, sched: Any) -> dict[str, Any] | None:
+        """Restore into a freshly built method; the counters, or None without a file."""
+        import torch
+
+        if not self.path.exists():
+            return None
+        data = torch.load(self.path, map_location="cpu", weights_only=False)
+        params = dict(method.model.named_parameters())
+        missing = sorted(set(data["tensors"]) ^ {n for n, p in params.items()
+                                                 if p.requires_grad})
+        if missing:
+            raise BadInputError(f"finetune --resume: {self.path} was written by another "
+                                f"config (parameters differ: {', '.join(missing[:3])})")
+        with torch.no_grad():
+            for name, value in data["tensors"].items():
+                params[name].copy_(value.to(params[name].device, params[name].dtype))
+        opt.load_state_dict(data["opt"])
+        sched.load_state_dict(data["sched"])
+        return data["counters"]
+
+
+def validation_loss(method: Any, validation: dict[str, list[Example]], cfg: TrainConfig,
+                    pad_id: int) -> float:
+    """Mean loss per labelled token over every held-out example, dropout off."""
+    import torch
+
+    model = method.model
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    device = next(model.parameters()).device.type
+    with torch.no_grad():
+        for role, exs in validation.items():
+            method.set_role(role)
+            for i in range(0, len(exs), cfg.batch_size):
+                loss, n = lm_loss(model, collate(exs[i:i + cfg.batch_size], pad_id, device),
+                                  cfg.loss_chunk)
+                total, count = total + float(loss), count + n
+    model.train(was_training)
+    return round(total / max(count, 1), 5)
 
 
 def iter_jsonl(path: Path) -> Iterable[dict]:
