@@ -8,22 +8,55 @@ and reading the feedback a repair would get."""
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from agent import diagnostics
 from agent.checker import check_case
 from agent.diagnostics import CATALOGUE, Observation
+from agent.diagnostics.catalogue import GROUPS
 from agent.feedback import feedback_for_case
 from agent.lint import lint
-from agent.spec import load_spec
+from agent.spec import Case, Check, Spec, load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 # the kinds of recording runtime examples name, each a real recording of examples/
 KINDS = {"ecg": ("ecg-mean-hr", "bitalino-chest"),
          "nn-intervals": ("hrv-rmssd", "short-5min"),
-         "hourly-partial-days": ("temp-daily-mean", "jul-10days-partial")}
+         "hourly-partial-days": ("temp-daily-mean", "jul-10days-partial"),
+         "hourly-days": ("temp-daily-mean", "jan-2weeks"),
+         "ecg-beats": ("ecg-rpeaks", "rec208-000s"),
+         "imu-windows": ("har-basicmotions", "original-split"),
+         "daily-max": ("temp-hot-days", "summer2012-above-25C"),
+         # the same real recordings with another task on them, the expected values derived
+         # here from the recording itself
+         "ecg-decimated": ("ecg-mean-hr", "bitalino-chest"),
+         "hot-day-flags": ("temp-hot-days", "summer2012-above-25C")}
+
+
+def _derived(kind: str, spec: Spec, case: Case) -> tuple[Spec, Case]:
+    """A kind whose task is not the example's own: keep every 4th ECG sample (a 1-in-4
+    rate change), or flag each hot day."""
+    if kind == "ecg-decimated":
+        fn = replace(spec.function, name="downsample",
+                     returns={"type": "list", "description": "every 4th sample"})
+        spec = replace(spec, function=fn, requirement="Resample the ECG to a quarter of its "
+                       "sampling rate by keeping every 4th sample, the first one included.")
+        x = np.asarray(case.args["ecg"], dtype=float)
+        return spec, replace(case, expect=x[::4].tolist(),
+                             check=Check("allclose", {"atol": 1e-6, "rtol": 0.0}))
+    if kind == "hot-day-flags":
+        fn = replace(spec.function, name="hot_flags",
+                     returns={"type": "list", "description": "True for each hot day"})
+        spec = replace(spec, function=fn, requirement="Flag each day whose maximum is above "
+                       "the threshold: a list of True/False, one per day.")
+        t = np.asarray(case.args["temp_max"], dtype=float)
+        return spec, replace(case, expect=[bool(v > case.args["threshold"]) for v in t],
+                             check=Check("accuracy", {"min": 1.0}))
+    return spec, case
 
 STATIC = [(d, i) for d in CATALOGUE.values() if d.static for i in range(len(d.examples))]
 RUNTIME = [(d, i) for d in CATALOGUE.values() if d.runtime for i in range(len(d.examples))]
@@ -45,7 +78,7 @@ def test_every_entry_has_a_trigger_examples_and_a_general_message() -> None:
         assert d.static or d.runtime, d.id
         assert d.examples, d.id
         assert d.message and len(d.message) <= 100, d.id
-        assert d.group in ("code", "value", "error", "api"), d.id
+        assert d.group in GROUPS and (d.group == "code") == (d.runtime is None), d.id
         for ex in d.examples:
             assert ex.wrong != ex.right, d.id
             if d.runtime:
@@ -92,7 +125,7 @@ def _observe(result, case, spec) -> Observation:  # noqa: ANN001
     got, want = d.get("returned"), d.get("expected")
     scalar = (isinstance(got, (int, float)) and isinstance(want, (int, float))
               and not isinstance(got, bool))
-    return Observation(case=case, requirement=spec.requirement,
+    return Observation(case=case, result=result, requirement=spec.requirement,
                        returned=float(got) if scalar else None,
                        expected=float(want) if scalar else None,
                        error=f"{result.error}\n{result.traceback}", environment=spec.environment)
@@ -104,7 +137,7 @@ def test_runtime_entry_explains_its_wrong_example_in_the_feedback(entry, k, any_
     ex = entry.examples[k]
     example, case_name = KINDS[ex.case]
     spec = load_spec(ROOT / "examples" / example / "spec.yaml")
-    case = next(c for c in spec.cases if c.name == case_name)
+    spec, case = _derived(ex.case, spec, next(c for c in spec.cases if c.name == case_name))
 
     def judged(source: str, name: str):  # noqa: ANN202
         path = tmp_path / f"{name}.py"

@@ -12,6 +12,8 @@ import pytest
 
 from agent import feedback
 from agent.checker import CaseResult, check_solution
+from agent.diagnostics import Observation
+from agent.diagnostics.results import features_how
 from agent.feedback import (
     feedback_for_case,
     feedback_for_hidden,
@@ -591,11 +593,11 @@ def test_classifier_recipe_needs_stacked_windows() -> None:
     """A 1-D signal task whose every output is one label gets no windows recipe."""
     case = Case("c", False, {"x": np.zeros(100), "fs": 10.0}, ["a", "b"], Check("accuracy",
                                                                               {"min": 0.9}))
-    assert feedback._features_how(case) == ""
+    assert features_how(Observation(case=case)) == ""
     two_d = Case("c", False, {"train": np.zeros((5, 50)), "test": np.zeros((3, 50))}, ["a"],
                  Check("accuracy", {"min": 0.9}))
-    assert "np.stack([test.mean(axis=1), test.std(axis=1)], axis=1)" in feedback._features_how(
-        two_d)
+    assert "np.stack([test.mean(axis=1), test.std(axis=1)], axis=1)" in features_how(
+        Observation(case=two_d))
 
 
 def test_broadcast_of_a_dropped_axis_suggests_keepdims() -> None:

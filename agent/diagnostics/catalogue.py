@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from agent.checker import CaseResult
     from agent.diagnostics.program import Program
     from agent.spec import Case
 
@@ -38,9 +39,11 @@ class Finding:
 @dataclass(frozen=True)
 class Observation:
     """What a runtime matcher sees of one failed visible case: the scalar returned and
-    expected where the check compares numbers, or the error text of a raised exception."""
+    expected where the check compares numbers, the error text of a raised exception, and the
+    whole judged result (its value, metric and detail)."""
 
     case: Case | None = None
+    result: CaseResult | None = None
     requirement: str = ""
     returned: float | None = None
     expected: float | None = None
@@ -75,8 +78,8 @@ class Diagnostic:
     """One known mistake: an id, a short general message, and its triggers.
 
     static: finds the mistake in a draft's code (lint); runtime: recognises it in a failed
-    case's numbers or error text (feedback). group orders the runtime entries: in "value"
-    and "error" the first that matches speaks, in "api" every one that matches."""
+    case's numbers or error text (feedback). group orders the runtime entries: in "api"
+    every one that matches speaks, in every other group only the first."""
 
     id: str
     message: str
@@ -90,6 +93,9 @@ class Diagnostic:
 # Every entry in the order its module registered it (agent/diagnostics/registry.py imports the
 # modules of entries and gives each its examples from examples.yaml).
 REGISTERED: list[Diagnostic] = []
+# the runtime groups, in the order feedback asks them ("code" is lint's)
+GROUPS = ("code", "value", "api", "error", "length", "rate", "series", "events",
+          "events-offset", "events-unit", "labels", "count", "count-type")
 
 
 def static(id: str, message: str, *, blocking: bool = False
@@ -106,6 +112,9 @@ def static(id: str, message: str, *, blocking: bool = False
 def runtime(id: str, message: str, group: str
             ) -> Callable[[Callable[[Observation], str]], Callable[[Observation], str]]:
     """Register the decorated matcher as entry `id` of `group`, asked by feedback."""
+
+    if group not in GROUPS:
+        raise ValueError(f"diagnostic {id!r}: unknown group {group!r}")
 
     def register(fn: Callable[[Observation], str]) -> Callable[[Observation], str]:
         REGISTERED.append(Diagnostic(id, message, (), runtime=fn, group=group))

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import yaml
 
-from agent.diagnostics import code_rules, errors, values  # noqa: F401 - they register entries
+from agent.diagnostics import (  # noqa: F401 - importing them registers their entries
+    code_rules,
+    errors,
+    results,
+    values,
+)
 from agent.diagnostics.catalogue import REGISTERED, Diagnostic, Example, Finding, Observation
 from agent.diagnostics.program import Program
 
@@ -35,8 +40,8 @@ def _catalogue() -> dict[str, Diagnostic]:
 
 CATALOGUE: dict[str, Diagnostic] = _catalogue()
 
-# runtime groups: in these the first entry that matches speaks, in the others every one
-FIRST_ONLY = ("value", "error")
+# the runtime group in which every entry that matches speaks; in the others only the first
+ALL_SPEAK = ("api",)
 
 
 def static_findings(prog: Program) -> list[Finding]:
@@ -54,7 +59,7 @@ def explain(obs: Observation, group: str) -> list[tuple[str, str]]:
         message = d.runtime(obs)
         if message:
             out.append((d.id, message))
-            if group in FIRST_ONLY:
+            if group not in ALL_SPEAK:
                 break
     return out
 
