@@ -158,9 +158,10 @@ def search(query: str, entries: list[Experience], *, k: int = 1,
 
 
 def recall(spec: Spec, *, k: int = 1, min_similarity: float = MIN_SIMILARITY,
-           store: Store | None = None, shipped: Path = SHIPPED) -> list[tuple[Experience, float]]:
-    """The nearest proven programs for `spec` from both stores."""
-    entries = read_jsonl(shipped) + (store or Store()).all()
+           store: Store | None = None, shipped: Path | None = None
+           ) -> list[tuple[Experience, float]]:
+    """The nearest proven programs for `spec` from both stores (shipped: SHIPPED)."""
+    entries = read_jsonl(shipped or SHIPPED) + (store or Store()).all()
     return search("\n".join([spec.title, spec.requirement, spec.function.signature()]),
                   entries, k=k, min_similarity=min_similarity, environment=spec.environment,
                   exclude_task=spec.id)
