@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from finetune.generators.base import Draft, Generator, Mutant, Task, apply_mutant
-from finetune.generators.cardio import FrameLoudness, NnWindows, PulseRate
+from finetune.generators.cardio import EcgBeats, EdgeReduce, FrameLoudness, NnWindows, PulseRate
 from finetune.generators.comms import Debounce, PacketLoss, RssiDistance, TimestampGaps
 from finetune.generators.energy import AcPower, BatteryCoulomb, EnergyMeter
 from finetune.generators.environment import BaroAltitude, Co2Episodes, DewPoint, Thermistor
@@ -19,7 +19,7 @@ GENERATORS: dict[str, Generator] = {g.name: g for g in (
     BatteryCoulomb(), EnergyMeter(), AcPower(), Thermistor(), BaroAltitude(), DewPoint(),
     Co2Episodes(), PacketLoss(), RssiDistance(), TimestampGaps(), Debounce(), FallDetect(),
     TiltAngle(), VibrationCrest(), GpsDistance(), Spo2(), AbpWindows(), SolarDay(),
-    PulseRate(), NnWindows(), FrameLoudness(),
+    PulseRate(), NnWindows(), FrameLoudness(), EcgBeats(), EdgeReduce(),
 )}
 
 # The dev split (BENCHMARKS.md, "Splits"): variants drawn with generator seeds from here on

@@ -1,7 +1,8 @@
-"""Cardiac and audio generators on simulated signals (tagged "simulated"), so that the
-categories IoTBench judges — pulse waves, beat-to-beat intervals, audio frames — have
-training and dev tasks of their own: pulse rate from a PPG, HRV statistics of NN intervals
-per time window, frame loudness of 16-bit audio."""
+"""Generators on simulated signals (tagged "simulated") for the categories IoTBench judges
+that had no family of their own — pulse waves, beat-to-beat intervals, ECG beats, audio
+frames, edge data reduction: pulse rate from a PPG, HRV statistics of NN intervals per time
+window, heartbeats from an ECG, frame loudness of 16-bit audio, block maxima, dead-band
+reporting and delta codes."""
 
 from __future__ import annotations
 
@@ -280,3 +281,205 @@ $tail''', frame=frame, ms=frame_ms, fs=fs, thr=thr, fn=fn_name, tail=tail)
             doc="Frames of whole samples, RMS in float, then dBFS against full scale.",
             params={"fs": fs, "frame_ms": frame_ms, "output": out, "threshold_db": thr},
             tags=["audio", "simulated"])
+
+
+def synthetic_ecg(rng: np.random.Generator, n: int, fs: float, bpm: float
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """A simulated ECG (Gaussian P, Q, R, S, T waves per beat with jittered periods, as in
+    McSharry et al.'s ECGSYN but without its dynamics), in mV; returns it and the R indices."""
+    t = np.arange(n) / fs
+    x = np.zeros(n)
+    r_at = []
+    beat = rng.uniform(0.2, 0.8)
+    waves = ((-0.2, 0.12, 0.025), (-0.035, -0.12, 0.01), (0.0, 1.0, 0.012),
+             (0.035, -0.25, 0.01), (0.28, 0.3, 0.05))  # (offset s, amplitude mV, width s)
+    amp = rng.uniform(0.7, 1.6)
+    while beat < t[-1] - 0.5:
+        period = 60.0 / bpm * rng.uniform(0.9, 1.1)
+        for off, a, w in waves:
+            x += amp * a * np.exp(-0.5 * ((t - beat - off * period / 0.8) / w) ** 2)
+        r_at.append(int(round(beat * fs)))
+        beat += period
+    return x, np.array(r_at)
+
+
+class EcgBeats(Generator):
+    name = "ecg-beats"
+    modality = "single-lead ECG (simulated)"
+
+    def draft(self, rng: np.random.Generator) -> Draft:
+        fs = pick(rng, [200.0, 250.0, 360.0, 500.0])
+        out = pick(rng, ["rr_ms", "beats", "hr_windows"])
+        win_s = pick(rng, [10, 15, 20])
+        counts = bool(rng.integers(2))
+        rp = axes.rep(rng)
+
+        def trace() -> np.ndarray:
+            n = int(fs * rng.uniform(30, 80))
+            x, _ = synthetic_ecg(rng, n, fs, rng.uniform(55, 110))
+            t = np.arange(n) / fs
+            x += rng.uniform(0.1, 0.5) * np.sin(2 * np.pi * rng.uniform(0.15, 0.4) * t)  # wander
+            x += rng.normal(0, 0.03, n)
+            return axes.adc(x, -2.5, 2.5, 12) if counts else np.round(x, 4)
+
+        what = {"rr_ms": "the RR intervals between successive beats in milliseconds, as a list",
+                "beats": "the sample index of every R peak, as a list",
+                "hr_windows": f"the heart rate in beats per minute of every complete {win_s} "
+                              "s window (60 / the mean RR interval of the beats inside it), "
+                              "as a list"}[out]
+        unit = "12-bit ADC counts" if counts else "millivolts"
+        req = axes.wording(
+            rng, [
+                "A chest patch records one ECG lead in {unit} at {fs:g} Hz, with baseline "
+                "wander from breathing. Find the heartbeats (R peaks) and return {what}.",
+                "Single-lead ECG ({unit}, fs = {fs:g} Hz). Detect the QRS complexes, one beat "
+                "each, and return {what}.",
+            ], unit=unit, fs=fs, what=what)
+        tail = {"rr_ms": "    return [float(v) for v in np.diff(peaks) / fs * 1000.0]\n",
+                "beats": "    return [int(p) for p in peaks]\n",
+                "hr_windows": "    n = int(WINDOW_S * fs)\n"
+                              "    rates = []\n"
+                              "    for k in range(len(x) // n):\n"
+                              "        inside = peaks[(peaks >= k * n) & (peaks < (k + 1) * n)]\n"
+                              "        rates.append(float(60.0 * fs / np.mean(np.diff(inside))))\n"
+                              "    return rates\n"}[out]
+        fn_name = {"rr_ms": "rr_series", "beats": "r_peaks", "hr_windows": "hr_windows"}[out]
+        ref = code('''
+import numpy as np
+from scipy.signal import butter, find_peaks, sosfiltfilt
+
+WINDOW_S = $win_s
+REFRACTORY_S = 0.3  # no two beats closer than 300 ms (200 bpm)
+
+
+def $fn(ecg, fs):
+    """R peaks: a 5-25 Hz band keeps the QRS slopes, its squared envelope gives one hump per
+    beat, and each peak is moved to the largest band-passed sample near it."""
+    x = np.asarray(ecg, dtype=float)
+    sos = butter(3, [5.0, 25.0], btype="bandpass", fs=fs, output="sos")
+    band = sosfiltfilt(sos, x)
+    width = max(1, int(0.1 * fs))
+    energy = np.convolve(band ** 2, np.ones(width) / width, mode="same")
+    humps, _ = find_peaks(energy, distance=int(REFRACTORY_S * fs),
+                          height=0.3 * np.percentile(energy, 99))
+    half = max(1, int(0.05 * fs))
+    peaks = np.array([h - half + int(np.argmax(band[max(0, h - half):h + half]))
+                      if h >= half else int(np.argmax(band[:h + half])) for h in humps])
+$tail''', win_s=win_s, fn=fn_name, tail=tail)
+        check = {"rr_ms": {"metric": "allclose", "rtol": 0.0, "atol": 1000.0 * 3 / fs},
+                 "beats": {"metric": "events_f1", "tolerance": max(2, int(0.05 * fs)),
+                           "min": 0.95},
+                 "hr_windows": {"metric": "allclose", "rtol": 0.03, "atol": 1.0}}[out]
+        cases = [CaseDraft(f"patch-{k}", {"ecg": trace(), "fs": fs}, hidden=k >= 2,
+                           check=check) for k in range(4)]
+        steps = ["Band-pass 5-25 Hz (the QRS band; it removes the baseline wander).",
+                 "Square and smooth over 100 ms: one hump per beat.",
+                 "Humps at least 300 ms apart and above 30% of the 99th percentile.",
+                 "Move each to the largest band-passed sample within 50 ms.",
+                 {"rr_ms": "RR in ms = diff(peaks) / fs * 1000.",
+                  "beats": "Return the indices.",
+                  "hr_windows": f"Per complete {win_s} s window: 60 * fs / mean RR."}[out]]
+        mutants = [Mutant("no-distance", "distance=int(REFRACTORY_S * fs),\n"
+                          "                          ", "",
+                          "One beat per QRS: keep humps at least 300 ms apart."),
+                   Mutant("units", "fs=fs, output", "output",
+                          "Give the cutoffs in Hz with fs=fs, or divide them by fs / 2."),
+                   MISSING_IMPORT]
+        if out == "rr_ms":
+            mutants.insert(0, Mutant("units", "np.diff(peaks) / fs * 1000.0", "np.diff(peaks)",
+                                     "RR intervals in ms: samples / fs * 1000."))
+        return Draft(
+            title="Heartbeats from a single-lead ECG", requirement=req,
+            function={"name": fn_name, "returns": {"type": "list", "description": what},
+                      "args": [{"name": "ecg", "description": f"ECG samples ({unit})"},
+                               {"name": "fs", "description": "sampling rate in Hz"}]},
+            cases=cases, reference=ref, subtasks=steps, mutants=mutants, rep=rp,
+            doc="QRS band-pass, squared and smoothed energy, refractory peak picking, then "
+                "refinement on the band-passed signal.",
+            params={"fs": fs, "output": out, "window_s": win_s, "counts": counts},
+            tags=["ecg", "heartbeat", "heart-rate", "simulated"])
+
+
+class EdgeReduce(Generator):
+    name = "edge-reduce"
+    modality = "sensor readings reduced on an edge node (simulated)"
+
+    def draft(self, rng: np.random.Generator) -> Draft:
+        out = pick(rng, ["block_max", "deadband", "delta_codes"])
+        k = pick(rng, [4, 5, 8, 10])
+        band = pick(rng, [0.2, 0.5, 1.0])
+        scale = pick(rng, [10, 100])
+        rp = axes.rep(rng)
+
+        def trace() -> np.ndarray:
+            n = int(rng.integers(300, 2000))
+            x = axes.random_walk(rng, n, rng.uniform(15, 25), rng.uniform(0.05, 0.4), 0, 40)
+            return np.round(x, 2)
+
+        what = {"block_max": f"the maximum of every complete block of {k} readings (a partial "
+                             "last block is dropped), as a list",
+                "deadband": f"the indices of the readings it transmits: the first one, then "
+                            f"each reading that differs from the last TRANSMITTED one by at "
+                            f"least {band:g}",
+                "delta_codes": f"the readings as integers in units of 1/{scale} (rounded), "
+                               "the first one as is and then each as its difference from the "
+                               "previous integer"}[out]
+        req = axes.wording(
+            rng, [
+                "A battery-powered node samples a temperature probe and must send less data. "
+                "Return {what}.",
+                "Edge data reduction on a series of readings: return {what}.",
+            ], what=what)
+        body = {"block_max": "    n = len(x) // BLOCK\n"
+                             "    return x[:n * BLOCK].reshape(n, BLOCK).max(axis=1).tolist()\n",
+                "deadband": "    sent = [0]\n"
+                            "    for i in range(1, len(x)):\n"
+                            "        if abs(x[i] - x[sent[-1]]) >= BAND:\n"
+                            "            sent.append(i)\n"
+                            "    return sent\n",
+                "delta_codes": "    q = np.round(x * SCALE).astype(np.int64)\n"
+                               "    return [int(q[0])] + [int(d) for d in np.diff(q)]\n"}[out]
+        fn_name = {"block_max": "block_max", "deadband": "deadband_indices",
+                   "delta_codes": "delta_codes"}[out]
+        ref = code('''
+import numpy as np
+
+BLOCK = $k
+BAND = $band
+SCALE = $scale
+
+
+def $fn(x):
+    """Less data from the node: the reading series reduced before it is sent."""
+    x = np.asarray(x, dtype=float)
+$body''', k=k, band=band, scale=scale, fn=fn_name, body=body)
+        check = {"block_max": {"metric": "allclose", "rtol": 0.0, "atol": 1e-6},
+                 "deadband": {"metric": "events_f1", "tolerance": 0, "min": 1.0},
+                 "delta_codes": {"metric": "equals"}}[out]
+        cases = [CaseDraft(f"probe-{i}", {"x": trace()}, hidden=i >= 2, check=check)
+                 for i in range(4)]
+        steps = {"block_max": [f"Keep the whole blocks of {k}.", "Maximum per block."],
+                 "deadband": ["Send the first reading.", "Compare each reading with the last "
+                              f"SENT one; send it when they differ by at least {band:g}."],
+                 "delta_codes": [f"Integers in units of 1/{scale}: round(x * {scale}).",
+                                 "First integer, then successive differences."]}[out]
+        mutants = {"block_max": [Mutant("partial-block", "    n = len(x) // BLOCK\n",
+                                        "    n = -(-len(x) // BLOCK)\n",
+                                        "Drop the partial last block.")],
+                   "deadband": [Mutant("last-not-sent", "x[sent[-1]]", "x[i - 1]",
+                                       "Compare with the last transmitted reading, not the "
+                                       "previous one.")],
+                   "delta_codes": [Mutant("float-deltas", "[int(d) for d in np.diff(q)]",
+                                          "[int(d) for d in np.diff(x)]",
+                                          "Difference the rounded integers, not the readings.")]
+                   }[out] + [MISSING_IMPORT]
+        return Draft(
+            title="Data reduction on an edge node", requirement=req,
+            function={"name": fn_name,
+                      "returns": {"type": "list", "description": what},
+                      "args": [{"name": "x", "description": "readings, oldest first"}]},
+            cases=cases, reference=ref, subtasks=steps, mutants=mutants, rep=rp,
+            doc="The readings reduced as the node's protocol says, whole blocks or dead band "
+                "against the last value sent.",
+            params={"output": out, "block": k, "band": band, "scale": scale},
+            tags=["edge", "compression", "simulated"])
