@@ -214,7 +214,8 @@ def _fake_run(where: Path, spec_path: Path, code: str, result, solved: bool,
               "candidate": best, "code": code}]
     (where / "trajectory.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
     report = {"spec": result.spec_id, "spec_path": str(spec_path), "solved": solved,
-              "best_candidate": best, "cases": [asdict(c) for c in result.cases]}
+              "best_candidate": best, "cases": [asdict(c) for c in result.cases],
+              "model": {"name": "qwen2.5-coder-1.5b", "sha256": "cc324af070c2ecbfd324a3"}}
     (where / "report.json").write_text(json.dumps(report, default=str))
     return where
 
@@ -243,6 +244,9 @@ def test_trajectory_conversion_keeps_only_solved_runs(sandbox, tmp_path: Path) -
     code_ex = next(e for e in conv.examples if e["role"] == "code")
     assert decontaminate.programs(code_ex)[0].strip() == t.draft.reference.strip()
     assert all(e["source"] == "trajectory" and e["verified"] for e in conv.examples)
+    # the model that solved it is recorded (the 1.5B teaching the 0.5B), and counted
+    assert {e["teacher"] for e in conv.examples} == {"qwen2.5-coder-1.5b@cc324af070c2"}
+    assert mf.counts(conv.examples)["by_teacher"] == {"qwen2.5-coder-1.5b@cc324af070c2": 2}
 
 
 # ------------------------------------------------------------------ decontamination

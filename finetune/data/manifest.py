@@ -69,6 +69,7 @@ def counts(examples: list[dict[str, Any]]) -> dict[str, Any]:
     return {"total": len(examples),
             "by_role": dict(Counter(e["role"] for e in examples)),
             "by_source": dict(Counter(e["source"] for e in examples)),
+            "by_teacher": dict(Counter(e["teacher"] for e in examples if e.get("teacher"))),
             "by_generator": {k: dict(v) for k, v in sorted(gen.items())}}
 
 

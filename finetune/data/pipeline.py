@@ -35,10 +35,14 @@ class TaskOutcome:
 
 
 def example(role: str, messages: list[dict[str, str]], reply: str, task: str,
-            source: str = "generator") -> dict[str, Any]:
-    """One JSONL line of the dataset contract."""
-    return {"role": role, "messages": [*messages, {"role": "assistant", "content": reply}],
+            source: str = "generator", teacher: str | None = None) -> dict[str, Any]:
+    """One JSONL line of the dataset contract; `teacher`: the model whose verified
+    trajectory it comes from (ReST-style self-improvement: the 1.5B teaching the 0.5B)."""
+    line = {"role": role, "messages": [*messages, {"role": "assistant", "content": reply}],
             "task": task, "source": source, "verified": True}
+    if teacher:
+        line["teacher"] = teacher
+    return line
 
 
 def run_program(task: Task, code: str, sandbox: Sandbox) -> SpecResult:

@@ -76,6 +76,9 @@ def convert_run(run_dir: Path, out: Conversion) -> None:
         out.skipped[why] += 1
         return
     best = report.get("best_candidate")
+    model = report.get("model") or {}
+    teacher = model.get("name", "unknown") + (f"@{model['sha256'][:12]}"
+                                              if model.get("sha256") else "")
     task = f"trajectory/{report.get('spec', run_dir.parent.name)}-{run_dir.name}"
     added = 0
     for line in lines:
@@ -92,7 +95,8 @@ def convert_run(run_dir: Path, out: Conversion) -> None:
             reply = answer(DOC, solution)
         else:
             continue
-        out.examples.append(example(role, rec["messages"], reply, task, source="trajectory"))
+        out.examples.append(example(role, rec["messages"], reply, task, source="trajectory",
+                                    teacher=teacher))
         added += 1
     if added:
         out.kept += 1
