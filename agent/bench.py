@@ -81,6 +81,7 @@ class BenchConfig:
                          mode=self.mode, max_attempts=self.max_attempts,
                          time_limit_s=self.time_limit_s, seed=self.seed + sample,
                          sandbox=self.sandbox, environment=self.environment, learn=False,
+                         own_experience=False,
                          **self.stages)
 
     @classmethod

@@ -51,6 +51,7 @@ class RunConfig:
     # off until IoTBench over two seeds says it helps.
     experience: bool = False
     experience_k: int = 1
+    own_experience: bool = True  # recall also from the user's store (bench: shipped only)
     # After a verified solve (hidden cases included) `run` adds its program to the user's
     # experience store; `bench` never does (a benchmark must not teach itself).
     learn: bool = True

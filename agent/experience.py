@@ -22,7 +22,8 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +39,12 @@ ENV_VAR = "GPIOT_EXPERIENCE"  # the user store's path, for tests, CI and several
 # score 0.40-1.03 against the shipped entries of their own family, IoTBench tasks at most 0.28.
 MIN_SIMILARITY = 0.35
 MAX_CODE_LINES = 60  # a worked example the prompt can afford
+# BM25's word weights come from the corpus: with a handful of entries they mean nothing (a
+# word in every entry gets a weight of zero or below), so a smaller pool shows nothing
+MIN_POOL = 8
+# runs on these never enter the user's store: a benchmark task must not become a worked
+# example for another one
+BENCH_PARTS = ("iotbench",)
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,11 @@ class Experience:
     def text(self) -> str:
         """What similarity is measured on: the task's words and its contract."""
         return "\n".join([self.title, self.title, self.requirement, self.signature])
+
+
+def learnable(spec: Spec) -> bool:
+    """A solved spec may join the user's store: not a benchmark task."""
+    return not any(part in BENCH_PARTS for part in Path(spec.path).resolve().parts)
 
 
 def from_spec(spec: Spec, code: str, source: str, trace_cards: str = "") -> Experience:
@@ -85,14 +97,20 @@ class Store:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or user_store_path()
 
-    def _connect(self) -> sqlite3.Connection:
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """One transaction (committed, or rolled back on an error), then closed."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path)
-        db.execute("CREATE TABLE IF NOT EXISTS experience (task_id TEXT, title TEXT, "
-                   "requirement TEXT, signature TEXT, code TEXT, source TEXT, "
-                   "environment TEXT, trace_cards TEXT, created REAL, "
-                   "UNIQUE (task_id, code))")
-        return db
+        try:
+            with db:
+                db.execute("CREATE TABLE IF NOT EXISTS experience (task_id TEXT, title TEXT, "
+                           "requirement TEXT, signature TEXT, code TEXT, source TEXT, "
+                           "environment TEXT, trace_cards TEXT, created REAL, "
+                           "UNIQUE (task_id, code))")
+                yield db
+        finally:
+            db.close()
 
     def add(self, exp: Experience) -> bool:
         """Store `exp` (atomically); False when that program of that task is there already."""
@@ -147,21 +165,25 @@ def search(query: str, entries: list[Experience], *, k: int = 1,
     pool = [e for e in entries if e.task_id != exclude_task
             and set(profiles.get(e.environment).offered) <= offered]
     words = tokenize(query)
-    if not pool or not words:
+    if len(pool) < MIN_POOL or not words:
         return []
     # the query is a document of the corpus too: its own score is the scale of a perfect match
     scores = BM25Okapi([*(tokenize(e.text) for e in pool), words]).get_scores(words)
-    scale = float(scores[-1]) or 1.0
+    scale = float(scores[-1])
+    if scale <= 0:
+        return []
     ranked = sorted(((e, float(s) / scale) for e, s in zip(pool, scores[:-1], strict=True)),
                     key=lambda pair: -pair[1])
     return [(e, s) for e, s in ranked[:k] if s >= min_similarity]
 
 
 def recall(spec: Spec, *, k: int = 1, min_similarity: float = MIN_SIMILARITY,
-           store: Store | None = None, shipped: Path | None = None
+           store: Store | None = None, shipped: Path | None = None, own: bool = True
            ) -> list[tuple[Experience, float]]:
-    """The nearest proven programs for `spec` from both stores (shipped: SHIPPED)."""
-    entries = read_jsonl(shipped or SHIPPED) + (store or Store()).all()
+    """The nearest proven programs for `spec` from the shipped store (SHIPPED) and, with
+    `own`, the user's (a bench reads only the shipped one: its results must not depend on
+    what a user solved before)."""
+    entries = read_jsonl(shipped or SHIPPED) + ((store or Store()).all() if own else [])
     return search("\n".join([spec.title, spec.requirement, spec.function.signature()]),
                   entries, k=k, min_similarity=min_similarity, environment=spec.environment,
                   exclude_task=spec.id)

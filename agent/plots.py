@@ -107,7 +107,7 @@ def event_excerpt(args: dict[str, Any], returned: Any, expected: list[Any], tole
                    for i in range(max(1, len(marks) - n_events + 1))]
         lo, hi = max(windows, key=lambda w: (np.sum((wrong >= w[0]) & (wrong <= w[1])),
                                              -w[0]))
-    rate = sampling_rate(args)
+    rate = sampling_rate(args, above=0.0)
     scale = rate if rate and np.any(marks != np.round(marks)) else 1.0  # samples per unit
     trace = _signal(args, hi * scale)
     points = None

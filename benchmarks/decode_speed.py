@@ -30,11 +30,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import prompts  # noqa: E402
 from agent.models import load_model  # noqa: E402
 from agent.models.base import CALL_ROLE  # noqa: E402
+from agent.nodes.draft import draft_prompt, earlier_failure  # noqa: E402
+from agent.nodes.repair import repair_prompt  # noqa: E402
 from agent.nodes.understand import trace_cards  # noqa: E402
-from agent.prompting import advice, messages, spec_fields  # noqa: E402
+from agent.prompting import messages  # noqa: E402
 from agent.spec import load_spec  # noqa: E402
 
 FEEDBACK = ("case {case}: the returned value is far from the expected one; check the units "
@@ -44,21 +45,15 @@ FEEDBACK = ("case {case}: the returned value is far from the expected one; check
 def task_prompts(spec_path: Path) -> tuple[list[dict], list[dict], list[dict]]:
     """(draft, repair, rewrite) messages for one spec, built with the nodes' templates."""
     spec = load_spec(spec_path)
-    fields = spec_fields(spec)
     cards = trace_cards(spec)
-    draft = prompts.render("draft", trace_cards=cards, plan="", knowledge="", earlier="",
-                           reply=prompts.render("reply"), **fields)
     wrong = ROOT / "examples/wrong" / f"{spec.id}.py"
     code = wrong.read_text() if wrong.is_file() else \
         (ROOT / "examples/wrong/hrv-rmssd.py").read_text()
     feedback = FEEDBACK.format(case=spec.visible_cases[0].name)
-    repair = prompts.render("repair", code=code.rstrip(), failure="wrong_value",
-                            feedback=feedback, advice=advice("wrong_value"), knowledge="",
-                            **fields)
-    earlier = prompts.render("earlier", failure="wrong_value", feedback=feedback,
-                             advice=advice("wrong_value"))
-    rewrite = prompts.render("draft", trace_cards=cards, plan="", knowledge="",
-                             earlier=earlier, reply=prompts.render("reply"), **fields)
+    state = {"trace_cards": cards, "failure": "wrong_value", "feedback": feedback}
+    draft = draft_prompt({"trace_cards": cards}, spec)
+    repair = repair_prompt(spec, code, "wrong_value", feedback)
+    rewrite = draft_prompt(state, spec, earlier_failure(state, spec.environment))
     return messages(draft), messages(repair), messages(rewrite)
 
 

@@ -10,6 +10,7 @@ the adapter(s) in standard PEFT format, metrics.jsonl, loss.svg and train_report
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import math
 import os
@@ -18,7 +19,7 @@ import resource
 import shutil
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -284,8 +285,11 @@ def read_splits(cfg: TrainConfig) -> tuple[dict[str, list[dict]], dict[str, list
         rng.shuffle(recs)
     held: dict[str, list[dict]] = {}
     for role, recs in by_role.items():
-        n_val = min(len(recs) - 1, max(1, round(cfg.validation * len(recs)))) \
-            if cfg.validation > 0 else 0
+        # the share of what is there, and never more than that share of what is trained on
+        n_val = min(round(cfg.validation * len(recs)), len(recs) - 1)
+        if cfg.max_examples is not None:
+            n_val = min(n_val, max(1, round(cfg.validation * cfg.max_examples)))
+        n_val = max(n_val, 0)
         held[role], by_role[role] = recs[:n_val], recs[n_val:]
         if cfg.select == "shortest":
             by_role[role].sort(key=_length)
@@ -349,6 +353,19 @@ def encode_all(tokenizer: Any, by_role: dict[str, list[dict]], max_len: int
         stats["examples"] += len(kept)
         out[role] = kept
     return out, stats
+
+
+def encode_validation(tokenizer: Any, held_out: dict[str, list[dict]], max_len: int
+                      ) -> dict[str, list[Example]]:
+    """The held-out examples that keep some answer within max_len (one cut away entirely
+    measures nothing; it must not stop the training either)."""
+    out: dict[str, list[Example]] = {}
+    for role, recs in held_out.items():
+        kept = [ex for ex in (encode(tokenizer, r["messages"], max_len, role) for r in recs)
+                if any(lab != IGNORE for lab in ex.labels)]
+        if kept:
+            out[role] = kept
+    return out
 
 
 def make_batches(examples: dict[str, list[Example]], batch_size: int, rng: random.Random
@@ -532,8 +549,11 @@ class _Lora:
     def __init__(self, model: Any, cfg: TrainConfig) -> None:
         from peft import get_peft_model
 
-        self.model = get_peft_model(model, lora_config(cfg.lora,
-                                                       model.config.num_hidden_layers))
+        try:
+            config = lora_config(cfg.lora, model.config.num_hidden_layers)
+        except ValueError as exc:
+            raise BadInputError(f"finetune {cfg.where('lora.layers_from')}: {exc}") from None
+        self.model = get_peft_model(model, config)
 
     def parameters(self) -> list[Any]:
         return [p for p in self.model.parameters() if p.requires_grad]
@@ -608,7 +628,7 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None,
         model, tokenizer = load_base(cfg.base, dtype, device)
     load_s = time.perf_counter() - started
     examples, data_stats = encode_all(tokenizer, by_role, cfg.max_len)
-    validation = encode_all(tokenizer, held_out, cfg.max_len)[0] if held_out else {}
+    validation = encode_validation(tokenizer, held_out, cfg.max_len)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (
         tokenizer.eos_token_id)
     if cfg.gradient_checkpointing:
@@ -633,7 +653,7 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None,
     probes = {role: collate(exs[:cfg.batch_size], pad_id, device)
               for role, exs in examples.items()}
     probe_before = _probe_losses(method, probes, cfg.loss_chunk)
-    ckpt = Checkpoint(out / "checkpoint.pt")
+    ckpt = Checkpoint(out / "checkpoint.pt", fingerprint(cfg))
     state = ckpt.load(method, opt, sched) if resume else None
     if resume and state is None:
         log(f"no checkpoint in {out}: starting from step 0")
@@ -642,7 +662,7 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None,
     budget_s = cfg.budget_minutes * 60 if cfg.budget_minutes else math.inf
     val_curve: list[tuple[int, float]] = state["val_curve"] if state else []
     if validation and not state:
-        val_curve.append((0, validation_loss(method, validation, cfg, pad_id)))
+        val_curve.append((0, validation_loss(method, validation, cfg, pad_id, device)))
     counts = ", ".join(f"{r}: {len(e)}" for r, e in examples.items())
     log(f"{data_stats['examples']} examples ({counts}), "
         f"{total_steps} steps of {cfg.batch_size}x{cfg.grad_accum}; {n_trainable:,} trainable "
@@ -650,6 +670,10 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None,
     metrics_path = out / "metrics.jsonl"
     if not state:
         metrics_path.unlink(missing_ok=True)
+    elif metrics_path.exists():  # steps a killed session logged after its last checkpoint
+        kept = [line for line in metrics_path.read_text().splitlines()
+                if line.strip() and json.loads(line)["step"] <= start_step]
+        metrics_path.write_text("".join(line + "\n" for line in kept))
     stream = _batch_stream(examples, cfg)
     for _ in range(start_step * cfg.grad_accum):  # the batches the checkpoint has seen
         next(stream)
@@ -664,10 +688,14 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None,
     def elapsed() -> float:
         return spent_s + time.perf_counter() - train_start
 
-    def save(step_done: int) -> None:
-        if validation:
-            val_curve.append((step_done, validation_loss(method, validation, cfg, pad_id)))
+    def validate(step_done: int) -> None:
+        if validation and (not val_curve or val_curve[-1][0] != step_done):
+            val_curve.append((step_done, validation_loss(method, validation, cfg, pad_id,
+                                                         device)))
             log(f"validation loss at step {step_done}: {val_curve[-1][1]:.4f}")
+
+    def save(step_done: int) -> None:
+        validate(step_done)
         ckpt.save(method, opt, sched, {"step": step_done, "train_seconds": elapsed(),
                                        "curve": curve, "val_curve": val_curve,
                                        "tokens_seen": tokens_seen,
@@ -722,8 +750,8 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None,
     steps_done = curve[-1][0] if curve else start_step
     if cfg.checkpoint_minutes or cfg.budget_minutes:
         save(steps_done)  # a budget run can always be resumed where it stopped
-    elif validation:
-        val_curve.append((steps_done, validation_loss(method, validation, cfg, pad_id)))
+    else:
+        validate(steps_done)
     train_s = elapsed()
     probe_after = _probe_losses(method, probes, cfg.loss_chunk)
     saved = method.save(out, cfg)
@@ -769,21 +797,35 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None,
     return report
 
 
-class Checkpoint:
-    """A resumable training state in one file: the trainable tensors, optimizer and
-    scheduler state, and the counters; written atomically (a killed run keeps the last)."""
+def fingerprint(cfg: TrainConfig) -> str:
+    """What a checkpoint must agree with to be resumed: every setting that shapes the
+    parameters, the data, the batch order or the schedule (not output, budget or logging)."""
+    keep = {k: v for k, v in asdict(cfg).items()
+            if k not in ("path", "output", "budget_minutes", "checkpoint_minutes",
+                         "log_every", "export_gguf", "save_dtype")}
+    data = [(str(f), hashlib.sha256(f.read_bytes()).hexdigest()) for f in _data_files(cfg)]
+    text = json.dumps({"config": keep, "data": data}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
-    def __init__(self, path: Path) -> None:
+
+class Checkpoint:
+    """A resumable training state in one file: the trainable tensors, optimizer, scheduler
+    and random states, and the counters; written atomically (a killed run keeps the last)."""
+
+    def __init__(self, path: Path, fingerprint: str = "") -> None:
         self.path = path
+        self.fingerprint = fingerprint
 
     def save(self, method: Any, opt: Any, sched: Any, counters: dict[str, Any]) -> None:
         import torch
 
         tensors = {n: p.detach().cpu() for n, p in method.model.named_parameters()
                    if p.requires_grad}
+        rng = {"torch": torch.get_rng_state(), "python": random.getstate(),
+               "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
         tmp = self.path.with_suffix(".tmp")
         torch.save({"tensors": tensors, "opt": opt.state_dict(), "sched": sched.state_dict(),
-                    "counters": counters}, tmp)
+                    "counters": counters, "rng": rng, "fingerprint": self.fingerprint}, tmp)
         tmp.replace(self.path)
 
     def load(self, method: Any, opt: Any, sched: Any) -> dict[str, Any] | None:
@@ -796,19 +838,28 @@ class Checkpoint:
         params = dict(method.model.named_parameters())
         missing = sorted(set(data["tensors"]) ^ {n for n, p in params.items()
                                                  if p.requires_grad})
-        if missing:
+        if missing or data.get("fingerprint") != self.fingerprint:
+            what = (f"parameters differ: {', '.join(missing[:3])}" if missing else
+                    "settings or data differ")
             raise BadInputError(f"finetune --resume: {self.path} was written by another "
-                                f"config (parameters differ: {', '.join(missing[:3])})")
+                                f"config ({what}); resume with the same config and data, "
+                                "or train afresh without --resume")
         with torch.no_grad():
             for name, value in data["tensors"].items():
                 params[name].copy_(value.to(params[name].device, params[name].dtype))
         opt.load_state_dict(data["opt"])
         sched.load_state_dict(data["sched"])
+        rng = data.get("rng") or {}
+        if "torch" in rng:  # dropout masks go on as in an unbroken run
+            torch.set_rng_state(rng["torch"])
+            random.setstate(rng["python"])
+            if rng.get("cuda") and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(rng["cuda"])
         return data["counters"]
 
 
 def validation_loss(method: Any, validation: dict[str, list[Example]], cfg: TrainConfig,
-                    pad_id: int) -> float:
+                    pad_id: int, device: str) -> float:
     """Mean loss per labelled token over every held-out example, dropout off."""
     import torch
 
@@ -816,7 +867,6 @@ def validation_loss(method: Any, validation: dict[str, list[Example]], cfg: Trai
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
-    device = next(model.parameters()).device.type
     with torch.no_grad():
         for role, exs in validation.items():
             method.set_role(role)

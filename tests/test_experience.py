@@ -108,18 +108,46 @@ def test_a_failed_run_learns_nothing(tmp_path, sandbox) -> None:
     assert code == 1 and not report["learnt"] and experience.Store().all() == []
 
 
-def test_a_bench_never_learns() -> None:
+def test_a_bench_never_learns_and_never_reads_the_users_store() -> None:
     config = BenchConfig(tasks_dir=str(ROOT / "iotbench" / "tasks"))
     assert config.run_config(0).learn is False
-    assert RunConfig().learn is True
+    assert config.run_config(0).own_experience is False
+    assert RunConfig().learn is True and RunConfig().own_experience is True
+
+
+def test_a_benchmark_task_never_joins_the_store() -> None:
+    bench = next((ROOT / "iotbench" / "tasks").rglob("spec.yaml"))
+    assert not experience.learnable(load_spec(bench))
+    assert experience.learnable(load_spec(SPEC))
+
+
+def test_a_pool_too_small_for_word_weights_shows_nothing() -> None:
+    """With a handful of entries BM25 weighs words by nothing (an unrelated program scored
+    1.2 against a one-entry pool): below MIN_POOL nothing is shown."""
+    rain = "Total rainfall per day from a tipping-bucket gauge: def f(x, fs)"
+    assert experience.search(rain, [_entry()] * (experience.MIN_POOL - 1),
+                             min_similarity=0.0) == []
+    assert experience.search(rain, [*SHIPPED, _entry()], min_similarity=0.35) == []
+
+
+def test_an_unreadable_store_does_not_end_the_run(tmp_path, sandbox, no_shipped,
+                                                  _own_experience_store) -> None:
+    _own_experience_store.write_bytes(b"not a database at all" * 50)
+    code, model, report = _run(tmp_path, sandbox, {**BASE, "draft": [fenced(CORRECT)]},
+                               candidates=1, experience=True)
+    assert code == 0 and report["solved"] and report["experience"] == []
 
 
 @pytest.fixture
 def no_shipped(tmp_path, monkeypatch) -> None:
-    """Only the user's store: what a run shows then comes from the test's own entries."""
-    empty = tmp_path / "shipped.jsonl"
-    empty.write_text("")
-    monkeypatch.setattr(experience, "SHIPPED", empty)
+    """A shipped store without the cardiac families: what a heart-rate run is shown then
+    comes from the test's own entries (the rest still give BM25 its word weights)."""
+    other = [e for e in SHIPPED if not e.source.endswith(("nn-windows", "ecg-beats",
+                                                           "pulse-rate"))]
+    assert len(other) >= experience.MIN_POOL
+    path = tmp_path / "shipped.jsonl"
+    experience.write_jsonl(path, other)
+    monkeypatch.setattr(experience, "SHIPPED", path)
 
 
 def test_recall_shows_the_proven_twin_in_the_first_draft_only_when_switched_on(

@@ -450,6 +450,30 @@ def test_abs_error_over_a_short_list_shows_the_values_and_the_ratio() -> None:
     assert not any("x the expected" in x for x in feedback._wrong_value(r, case))
 
 
+def test_a_nested_list_under_abs_error_is_compared_value_by_value() -> None:
+    """Rows of values (one row per window) are scaled the same way as a flat list."""
+    want = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    got = [[2 * v for v in row] for row in want]
+    case = Case("c", False, {"x": np.zeros(60)}, want, Check("abs_error", {"max": 0.1}))
+    r = CaseResult("c", False, False, "wrong_value", "abs_error", figure=6.0,
+                   summary="abs_error 6 > 0.1", value=got,
+                   detail={"returned": got, "expected": want})
+    assert any("about 2x the expected" in x for x in feedback._wrong_value(r, case))
+
+
+def test_one_class_expected_is_not_taken_for_a_true_false_rule() -> None:
+    """Every visible window False: the labels advice applies, not the flag counts (which need
+    both True and False expected)."""
+    want = ["False"] * 4
+    got = ["True", "False", "True", "False"]
+    case = Case("c", False, {"w": np.zeros((4, 10))}, want, Check("accuracy", {"min": 0.9}))
+    r = CaseResult("c", False, False, "wrong_value", "accuracy", figure=0.5,
+                   summary="accuracy 0.5 < 0.9", value=got,
+                   detail={"labels_returned": ["False", "True"]})
+    text = "\n".join(feedback._accuracy(r, case))
+    assert "every label occurs" in text and "flagged True" not in text
+
+
 def test_same_offset_hint_only_when_the_offset_explains_every_value() -> None:
     """hrv-time-domain: errors of -0.72..+0.3 on values up to 800 were called 'off by the
     same -0.216' (1e-3 of the largest value is looser than the case's atol of 0.02)."""

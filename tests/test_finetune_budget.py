@@ -40,16 +40,21 @@ def _trainable(out: Path) -> dict:
     return torch.load(out / "checkpoint.pt", weights_only=False)["tensors"]
 
 
+@pytest.mark.parametrize("dropout", [0.0, 0.2])
 def test_a_budget_stops_training_and_resume_ends_where_an_unbroken_run_does(
-        tiny_tok, fixture_data, tmp_path, monkeypatch) -> None:
+        tiny_tok, fixture_data, tmp_path, monkeypatch, dropout) -> None:
+    """Dropout on too: the random state goes on from the checkpoint, so do its masks."""
     data = [str(fixture_data / "code.jsonl")]
-    common = {"max_steps": 6, "lr": 2e-2, "batch_size": 1, "checkpoint_minutes": 1000}
+    common = {"max_steps": 6, "lr": 2e-2, "batch_size": 1, "checkpoint_minutes": 1000,
+              "lora": {"r": 4, "alpha": 8, "dropout": dropout}}
     broken = _config(tmp_path / "a", data, budget_minutes=2.0, **common)
     monkeypatch.setattr(ft.time, "perf_counter", FakeClock())
     first = ft.train(broken, model=tiny_model(len(tiny_tok)), tokenizer=tiny_tok,
                      log=lambda _: None)
     assert first["stopped"] == "budget" and 0 < first["steps"] < 6
     monkeypatch.undo()
+    with (Path(broken.output) / "metrics.jsonl").open("a") as f:  # a kill after the checkpoint
+        f.write('{"step": 99, "loss": 0.0}\n')
     again = _config(tmp_path / "a", data, **common)
     second = ft.train(again, model=tiny_model(len(tiny_tok)), tokenizer=tiny_tok,
                       log=lambda _: None, resume=True)
@@ -63,6 +68,18 @@ def test_a_budget_stops_training_and_resume_ends_where_an_unbroken_run_does(
         assert torch.allclose(resumed[name], unbroken[name], atol=1e-6), name
     lines = (Path(again.output) / "metrics.jsonl").read_text().splitlines()
     assert len(lines) == 6  # the first session's steps kept, the rest appended
+
+
+@pytest.mark.parametrize("change", [{"lr": 1e-4}, {"max_len": 64}])
+def test_resume_refuses_a_checkpoint_of_other_settings(tiny_tok, fixture_data, tmp_path,
+                                                       change) -> None:
+    data = [str(fixture_data / "code.jsonl")]
+    cfg = ft.load_config(write_config(tmp_path, data, max_steps=1, checkpoint_minutes=1000))
+    ft.train(cfg, model=tiny_model(len(tiny_tok)), tokenizer=tiny_tok, log=lambda _: None)
+    other = ft.load_config(write_config(tmp_path, data, max_steps=1, **change))
+    with pytest.raises(ft.BadInputError, match="settings or data differ"):
+        ft.train(other, model=tiny_model(len(tiny_tok)), tokenizer=tiny_tok,
+                 log=lambda _: None, resume=True)
 
 
 def test_resume_refuses_a_checkpoint_of_another_config(tiny_tok, fixture_data, tmp_path
@@ -99,6 +116,9 @@ def test_shortest_first_and_a_held_out_validation_share(fixture_data, tmp_path) 
     lengths = [ft._length(r) for r in train["code"]]
     assert lengths == sorted(lengths)
     assert len(held["code"]) == 2 and len(train["code"]) == 5
+    capped = ft.read_splits(ft.load_config(write_config(tmp_path, data, validation=0.3,
+                                                        max_examples=3)))
+    assert len(capped[1]["code"]) == 1 and len(capped[0]["code"]) == 3
     assert not {id(r) for r in held["code"]} & {id(r) for r in train["code"]}
     plain = ft.read_splits(ft.load_config(write_config(tmp_path, data)))
     assert plain[1] == {} and len(plain[0]["code"]) == 7

@@ -90,7 +90,7 @@ shape_rule("a-list", "a list of values expected, not a single number",
 def rate_rounding(obs: Observation) -> str:
     """One value too many or too few for a 1-in-r step: ceil (x[::r]) vs floor."""
     shapes = _lengths_of(obs)
-    if not shapes or len(shapes[1]) != 1 or len(shapes[0]) != 1:
+    if not shapes or len(shapes[1]) != 1 or shapes[0] == ():
         return ""
     m, n_got = shapes[1][0], shapes[0][0]
     for name, v in obs.case.args.items():  # type: ignore[union-attr]
@@ -203,14 +203,17 @@ def _series(obs: Observation) -> tuple[np.ndarray, np.ndarray, float] | None:
     r, case = obs.result, obs.case
     if r is None or case is None:
         return None
-    got, want = r.detail.get("returned"), r.detail.get("expected")  # abs/rel error over lists
-    if not (isinstance(got, list) and isinstance(want, list)):
+    got, want = r.detail.get("returned"), r.detail.get("expected")
+    flat = isinstance(got, list) and isinstance(want, list)  # abs/rel error over lists
+    if not flat:
         got, want = r.value, case.expect
     if got is None:
         return None
     try:
         got = np.asarray(got, dtype=float)
         want = np.asarray(want, dtype=float)
+        if flat:  # compared value by value, whatever the nesting
+            got, want = got.ravel(), want.ravel()
     except (TypeError, ValueError):
         return None
     if got.shape != want.shape or not got.size:
@@ -417,6 +420,11 @@ def events_unit(obs: Observation) -> str:
 
 # --- labels: predictions against the true labels -----------------------------------------------
 
+def _binary(labels: list[str]) -> bool:
+    """True/False per window, both present: a rule to tighten or loosen, not a classifier."""
+    return set(labels) <= {"True", "False"} and len(labels) == 2
+
+
 def _labels(obs: Observation) -> tuple[list[str], list[str]] | None:
     r, case = obs.result, obs.case
     if r is None or case is None or r.metric != "accuracy":
@@ -450,7 +458,7 @@ def flag_errors(obs: Observation) -> str:
     """True/False per window is a rule, not a trained classifier: say which way it errs
     (advice about normalising classifier features does not apply to a threshold rule)."""
     labels = _labels(obs)
-    if not labels or set(labels[1]) > {"True", "False"} or len(labels[1]) != 2:
+    if not labels or not _binary(labels[1]):
         return ""
     got, want = obs.result.value, obs.case.expect  # type: ignore[union-attr]
     if not (isinstance(got, list) and isinstance(want, list) and len(got) == len(want)):
@@ -474,7 +482,7 @@ def flag_errors(obs: Observation) -> str:
          "labels")
 def one_label(obs: Observation) -> str:
     labels = _labels(obs)
-    if not labels or set(labels[1]) <= {"True", "False"}:
+    if not labels or _binary(labels[1]):
         return ""
     got, want = labels
     if len(got) == 1 and len(want) > 1:
@@ -486,7 +494,7 @@ def one_label(obs: Observation) -> str:
 @runtime("never-predicted", "some labels never predicted", "labels")
 def never_predicted(obs: Observation) -> str:
     labels = _labels(obs)
-    if not labels or set(labels[1]) <= {"True", "False"}:
+    if not labels or _binary(labels[1]):
         return ""
     missing = [x for x in labels[1] if x not in labels[0]]
     return "never predicted: " + ", ".join(missing[:6]) if missing and len(labels[0]) > 1 \
@@ -497,7 +505,7 @@ def never_predicted(obs: Observation) -> str:
          "labels")
 def timing_features(obs: Observation) -> str:
     labels = _labels(obs)
-    if not labels or set(labels[1]) <= {"True", "False"}:
+    if not labels or _binary(labels[1]):
         return ""
     got, want = labels
     if len(got) > 1 and not [x for x in want if x not in got]:
@@ -519,7 +527,8 @@ def _counts(obs: Observation) -> tuple[Any, Any] | None:
 @runtime("count-off-by-few", "a count a few off: > vs >= or an edge element", "count")
 def count_off_by_few(obs: Observation) -> str:
     c = _counts(obs)
-    if not c or not all(isinstance(x, int) and not isinstance(x, bool) for x in c):
+    if not c or not (isinstance(c[0], int) and not isinstance(c[0], bool)
+                     and isinstance(c[1], int)):
         return ""
     got, want = c
     if 0 < abs(got - want) <= max(3, 0.3 * abs(want)):
@@ -532,6 +541,6 @@ def count_off_by_few(obs: Observation) -> str:
 @runtime("count-as-float", "an int expected, a float returned", "count-type")
 def count_as_float(obs: Observation) -> str:
     c = _counts(obs)
-    if c and isinstance(c[1], int) and not isinstance(c[1], bool) and isinstance(c[0], float):
+    if c and isinstance(c[1], int) and isinstance(c[0], float):
         return "return an int: int(...)"
     return ""

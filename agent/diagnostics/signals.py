@@ -2,8 +2,8 @@
 its signal lengths, its duration when it holds intervals, and how to compare a ratio.
 
 The sampling rate is read one way everywhere (the understand node's trace cards, feedback,
-the report's plots): an argument NAMED like a rate (fs, sr, rate, sampling_rate, ...) with
-a number above 1 Hz; a cutoff_hz or a frequency is not the rate.
+the report's plots): an argument NAMED like a rate (fs, sr, rate, sampling_rate, ...); a
+cutoff_hz or a frequency is not the rate.
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ def is_rate_name(name: str) -> bool:
     return bool(RATE_NAME.fullmatch(name))
 
 
-def sampling_rate(args: dict[str, Any]) -> float | None:
-    """The sampling rate among a case's arguments, if one is named like a rate."""
+def sampling_rate(args: dict[str, Any], above: float = 1.0) -> float | None:
+    """The sampling rate among a case's arguments, if one is named like a rate and exceeds
+    `above`: the diagnostics' relations (a factor fs, one sample per event) need a rate of
+    more than 1 Hz; a trace card describes any positive rate (above=0, hourly data)."""
     for name, v in args.items():
         if is_rate_name(name) and isinstance(v, (int, float)) and not isinstance(v, bool) \
-                and v > 1:
+                and v > above:
             return float(v)
     return None
 

@@ -103,11 +103,11 @@ def learn(ctx: RunContext, best: Candidate, state: State) -> bool:
     """Add a program proven on every case, hidden ones included, to the user's experience
     store (unless the run was started with --no-learn, or is part of a bench); True when
     it is a new entry. A store that cannot be written is logged, never the run's end."""
-    if not ctx.config.learn:
+    from agent import experience
+
+    if not ctx.config.learn or not experience.learnable(ctx.spec):
         return False
     import sqlite3
-
-    from agent import experience
 
     try:
         entry = experience.from_spec(ctx.spec, best["code"], f"run:{ctx.spec.path}",

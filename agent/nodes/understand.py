@@ -17,7 +17,7 @@ from agent.state import State
 
 
 def _rate(case: Case) -> float | None:
-    return sampling_rate(case.args)
+    return sampling_rate(case.args, above=0.0)
 
 
 def _describe(value: Any, rate: float | None, name: str = "") -> str:
