@@ -35,7 +35,7 @@ CARDS = load_cards()
 # --- parsing ---------------------------------------------------------------------------------
 
 def test_cards_parse_with_unique_ids_and_short_snippets() -> None:
-    assert 25 <= len(CARDS) <= 40
+    assert len(CARDS) >= 40  # the library grows towards the field's vocabulary (issue 19: 80)
     ids = [c.id for c in CARDS]
     assert len(ids) == len(set(ids))
     for c in CARDS:
