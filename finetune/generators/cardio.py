@@ -13,6 +13,14 @@ from finetune.generators.axes import pick
 from finetune.generators.base import CaseDraft, Draft, Generator, Mutant
 from finetune.generators.energy import MISSING_IMPORT, code
 
+# the end of a reference that turns detected peaks into a rate per complete window
+RATE_PER_WINDOW = ("    n = int(WINDOW_S * fs)\n"
+                   "    rates = []\n"
+                   "    for k in range(len(x) // n):\n"
+                   "        inside = peaks[(peaks >= k * n) & (peaks < (k + 1) * n)]\n"
+                   "        rates.append(float(60.0 * fs / np.mean(np.diff(inside))))\n"
+                   "    return rates\n")
+
 
 class PulseRate(Generator):
     name = "pulse-rate"
@@ -50,12 +58,7 @@ class PulseRate(Generator):
             ], fs=fs, gap=gap_s, what=what)
         tail = {"mean": "    return float(60.0 * fs / np.mean(np.diff(peaks)))\n",
                 "peaks": "    return [int(p) for p in peaks]\n",
-                "windows": "    n = int(WINDOW_S * fs)\n"
-                           "    out = []\n"
-                           "    for k in range(len(x) // n):\n"
-                           "        inside = peaks[(peaks >= k * n) & (peaks < (k + 1) * n)]\n"
-                           "        out.append(float(60.0 * fs / np.mean(np.diff(inside))))\n"
-                           "    return out\n"}[out]
+                "windows": RATE_PER_WINDOW}[out]
         fn_name = {"mean": "pulse_rate", "peaks": "pulse_peaks",
                    "windows": "pulse_rate_windows"}[out]
         ref = code('''
@@ -337,12 +340,7 @@ class EcgBeats(Generator):
             ], unit=unit, fs=fs, what=what)
         tail = {"rr_ms": "    return [float(v) for v in np.diff(peaks) / fs * 1000.0]\n",
                 "beats": "    return [int(p) for p in peaks]\n",
-                "hr_windows": "    n = int(WINDOW_S * fs)\n"
-                              "    rates = []\n"
-                              "    for k in range(len(x) // n):\n"
-                              "        inside = peaks[(peaks >= k * n) & (peaks < (k + 1) * n)]\n"
-                              "        rates.append(float(60.0 * fs / np.mean(np.diff(inside))))\n"
-                              "    return rates\n"}[out]
+                "hr_windows": RATE_PER_WINDOW}[out]
         fn_name = {"rr_ms": "rr_series", "beats": "r_peaks", "hr_windows": "hr_windows"}[out]
         ref = code('''
 import numpy as np
