@@ -345,8 +345,7 @@ def too_many_events(obs: Observation) -> str:
             "prominence/height relative to the signal")
 
 
-@runtime("too-few-events", "too few events: a threshold too high or a distance too large",
-         "events")
+@runtime("too-few-events", "too few events: threshold too high or distance too large", "events")
 def too_few_events(obs: Observation) -> str:
     e = _event_figures(obs)
     if not e or not (e["want"] and e["found"] <= 0.8 * e["want"] and e["r"] < 0.8):
@@ -433,6 +432,12 @@ def _labels(obs: Observation) -> tuple[list[str], list[str]] | None:
     return r.detail.get("labels_returned", []), want
 
 
+def _classes(obs: Observation) -> tuple[list[str], list[str]] | None:
+    """The labels of a classifier's windows: the True/False rules have their own entry."""
+    labels = _labels(obs)
+    return labels if labels and not _binary(labels[1]) else None
+
+
 def features_how(obs: Observation) -> str:
     """A concrete classifier for stacked windows, with the axis their shape implies."""
     case = obs.case
@@ -481,10 +486,7 @@ def flag_errors(obs: Observation) -> str:
 @runtime("one-label", "every window got the same label: the features do not separate",
          "labels")
 def one_label(obs: Observation) -> str:
-    labels = _labels(obs)
-    if not labels or _binary(labels[1]):
-        return ""
-    got, want = labels
+    got, want = _classes(obs) or ([], [])
     if len(got) == 1 and len(want) > 1:
         return (f"every window got the same label {got[0]!r}: the features do not separate "
                 "the classes (or a constant is returned)" + features_how(obs))
@@ -493,21 +495,15 @@ def one_label(obs: Observation) -> str:
 
 @runtime("never-predicted", "some labels never predicted", "labels")
 def never_predicted(obs: Observation) -> str:
-    labels = _labels(obs)
-    if not labels or _binary(labels[1]):
-        return ""
-    missing = [x for x in labels[1] if x not in labels[0]]
-    return "never predicted: " + ", ".join(missing[:6]) if missing and len(labels[0]) > 1 \
-        else ""
+    got, want = _classes(obs) or ([], [])
+    missing = [x for x in want if x not in got]
+    return "never predicted: " + ", ".join(missing[:6]) if missing and len(got) > 1 else ""
 
 
 @runtime("timing-features", "every label occurs but too many are wrong: timing-free features",
          "labels")
 def timing_features(obs: Observation) -> str:
-    labels = _labels(obs)
-    if not labels or _binary(labels[1]):
-        return ""
-    got, want = labels
+    got, want = _classes(obs) or ([], [])
     if len(got) > 1 and not [x for x in want if x not in got]:
         return ("every label occurs but too many windows are wrong: use features that do not "
                 "depend on timing, e.g. per-channel mean, std, min, max, energy, and "
