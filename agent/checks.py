@@ -14,9 +14,11 @@ from typing import Any
 import numpy as np
 
 from agent.spec import Check
+from agent.text import clip
 
 WRONG_TYPE = "wrong_type"
 WRONG_VALUE = "wrong_value"
+LABEL_CHARS = 40  # a returned label as feedback quotes it: a label is a word, not an array
 
 
 @dataclass
@@ -182,7 +184,7 @@ def _accuracy(params: dict, out: Any, expect: Any) -> Judgement:
                      f"{_fmt(params['min'])} ({hits}/{len(expect)})",
                      None if passed else WRONG_VALUE,
                      {"hits": hits, "n": len(expect),
-                      "labels_returned": sorted({str(a) for a in out})[:20]})
+                      "labels_returned": sorted({clip(str(a), LABEL_CHARS) for a in out})[:20]})
 
 
 _METRICS = {

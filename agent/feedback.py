@@ -18,9 +18,11 @@ from agent.diagnostics.results import GROUPED, events_in_seconds
 from agent.diagnostics.signals import fmt as _fmt
 from agent.diagnostics.signals import lengths, sampling_rate
 from agent.spec import Case, Spec
+from agent.text import clip_lines
 
 OUTPUT_LINES = 15
 TRACEBACK_LINES = 8
+LINE_CHARS = 600  # one line of a case's feedback: an error message can quote a whole array
 
 _HIDDEN_WHY = {
     "syntax": "the program does not parse", "import": "an import fails",
@@ -242,7 +244,7 @@ def feedback_for_case(result: CaseResult, case: Case, spec: Spec) -> str:
     out = result.output.strip()
     if out and status not in ("syntax", "missing_function"):
         lines.append(f"Program output (last lines):\n{_tail(out, OUTPUT_LINES)}")
-    return "\n".join(x for x in lines if x)
+    return clip_lines("\n".join(x for x in lines if x), LINE_CHARS)
 
 
 def feedback_for_hidden(result: CaseResult) -> str:

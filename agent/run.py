@@ -34,6 +34,7 @@ from agent.spec import load_spec, with_environment
 from sandboxes import BACKENDS, profiles
 
 INTERRUPTED = "interrupted"  # stop_reason prefix of a run a signal stopped
+ERROR = "error"  # stop_reason prefix of a run an exception stopped
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -218,7 +219,14 @@ def _drive(run_dir: Path, meta: dict, inputs: dict | None, *, model: Any, sandbo
                 except KeyboardInterrupt as exc:
                     if keep_interrupted:
                         with stops.deferred():
-                            _keep_interrupted(app, config, ctx, exc)
+                            _keep_stopped(app, config, ctx,
+                                          f"{INTERRUPTED} ({interrupt_signal(exc)})")
+                    raise
+                except Exception as exc:
+                    # whatever ends a run early, the attempts it made are the user's: the best
+                    # program and a report stay on disk before the error is raised
+                    with stops.deferred():
+                        _keep_stopped(app, config, ctx, f"{ERROR}: {first_line(exc)}")
                     raise
             finally:
                 conn.close()
@@ -231,14 +239,20 @@ def _drive(run_dir: Path, meta: dict, inputs: dict | None, *, model: Any, sandbo
     return EXIT_OK if final.get("solved") else EXIT_FAIL
 
 
-def _keep_interrupted(app: Any, config: dict, ctx: RunContext, exc: KeyboardInterrupt) -> None:
-    """solution.py and report.json of a run a signal stopped, from its last checkpoint."""
+def first_line(exc: BaseException) -> str:
+    """An exception as one line of a report: its message's first line, else its type."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _keep_stopped(app: Any, config: dict, ctx: RunContext, reason: str) -> None:
+    """solution.py and report.json of a run a signal or an error stopped, from its last
+    checkpoint (only what was already measured: nothing more is run)."""
     from agent.nodes.finalize import write_artifacts
 
-    reason = f"{INTERRUPTED} ({interrupt_signal(exc)})"
     try:
         write_artifacts(app.get_state(config).values, ctx, reason, judge=False)
-    except Exception as err:  # noqa: BLE001 - the interrupt's exit and cleanup come first
+    except Exception as err:  # noqa: BLE001 - the exit and the cleanup come first
         ctx.log(f"[run] {reason}; the report could not be written: {err}")
         return
     ctx.log(f"[run] {reason}; continue with `gpiot run --resume {ctx.run_dir}`")
