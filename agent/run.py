@@ -85,7 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.resume:
         if args.spec:
             raise BadInputError("run: give either a spec or --resume RUN_DIR, not both")
-        return resume_run(args.resume, keep_interrupted=True)
+        return resume_run(args.resume, keep_stopped=True)
     if args.spec is None:
         raise BadInputError("run: give a spec file (or --resume RUN_DIR)")
     cfg = config_from_args(args)
@@ -93,22 +93,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_dir = args.runs_dir / spec.id / time.strftime("%Y%m%d-%H%M%S")
     while run_dir.exists():  # two runs in the same second
         run_dir = run_dir.with_name(run_dir.name + "b")
-    return start_run(spec.path, cfg, run_dir, keep_interrupted=True)
+    return start_run(spec.path, cfg, run_dir, keep_stopped=True)
 
 
 def start_run(spec_path: Path, cfg: RunConfig, run_dir: Path, *, model: Any = None,
-              sandbox: Any = None, log: Any = print, keep_interrupted: bool = False) -> int:
+              sandbox: Any = None, log: Any = print, keep_stopped: bool = False) -> int:
     """Create the run directory and run the graph to the end; the exit code says solved.
 
-    keep_interrupted: on Ctrl-C or SIGTERM, write solution.py and report.json from the last
-    checkpoint before the interrupt propagates (`run` does; a bench restarts an unfinished
-    attempt instead, and takes a report.json as finished)."""
+    keep_stopped: on Ctrl-C, SIGTERM or an error, write solution.py and report.json from the
+    last checkpoint before the exception propagates (`run` does; a bench restarts an
+    unfinished attempt instead, and takes a report.json as finished)."""
     run_dir.mkdir(parents=True, exist_ok=False)
     meta = {"spec_path": str(Path(spec_path).resolve()), "config": cfg.to_dict(),
             "run_id": f"{run_dir.parent.name}-{run_dir.name}", "created": time.time()}
     (run_dir / "run.json").write_text(json.dumps(meta, indent=2) + "\n")
     return _drive(run_dir, meta, {"spec_path": meta["spec_path"], "run_dir": str(run_dir)},
-                  model=model, sandbox=sandbox, log=log, keep_interrupted=keep_interrupted)
+                  model=model, sandbox=sandbox, log=log, keep_stopped=keep_stopped)
 
 
 def interrupted(report: dict[str, Any]) -> bool:
@@ -117,7 +117,7 @@ def interrupted(report: dict[str, Any]) -> bool:
 
 
 def resume_run(run_dir: Path, *, model: Any = None, sandbox: Any = None,
-               log: Any = print, keep_interrupted: bool = False) -> int:
+               log: Any = print, keep_stopped: bool = False) -> int:
     """Continue an interrupted run from its last checkpoint (a finished one just reports;
     one a signal stopped continues unless it was already solved)."""
     meta_file = run_dir / "run.json"
@@ -132,7 +132,7 @@ def resume_run(run_dir: Path, *, model: Any = None, sandbox: Any = None,
     meta = json.loads(meta_file.read_text())
     log(f"resuming {run_dir}")
     return _drive(run_dir, meta, None, model=model, sandbox=sandbox, log=log,
-                  keep_interrupted=keep_interrupted)
+                  keep_stopped=keep_stopped)
 
 
 class StopSignals:
@@ -183,7 +183,7 @@ class StopSignals:
 
 
 def _drive(run_dir: Path, meta: dict, inputs: dict | None, *, model: Any, sandbox: Any,
-           log: Any, keep_interrupted: bool) -> int:
+           log: Any, keep_stopped: bool) -> int:
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     from agent.graph import build_graph
@@ -217,7 +217,7 @@ def _drive(run_dir: Path, meta: dict, inputs: dict | None, *, model: Any, sandbo
                 try:
                     final = app.invoke(inputs, config, context=ctx)
                 except KeyboardInterrupt as exc:
-                    if keep_interrupted:
+                    if keep_stopped:
                         with stops.deferred():
                             _keep_stopped(app, config, ctx,
                                           f"{INTERRUPTED} ({interrupt_signal(exc)})")
@@ -225,8 +225,9 @@ def _drive(run_dir: Path, meta: dict, inputs: dict | None, *, model: Any, sandbo
                 except Exception as exc:
                     # whatever ends a run early, the attempts it made are the user's: the best
                     # program and a report stay on disk before the error is raised
-                    with stops.deferred():
-                        _keep_stopped(app, config, ctx, f"{ERROR}: {first_line(exc)}")
+                    if keep_stopped:
+                        with stops.deferred():
+                            _keep_stopped(app, config, ctx, f"{ERROR}: {first_line(exc)}")
                     raise
             finally:
                 conn.close()

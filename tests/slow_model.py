@@ -73,7 +73,7 @@ def main(run_dir: Path, mark: Path) -> int:
                       {"code": 0.1, "repair": 600.0}, mark=mark)
     try:
         return start_run(SPEC, RunConfig(candidates=1), run_dir, model=model,
-                         keep_interrupted=True)
+                         keep_stopped=True)
     except KeyboardInterrupt as exc:
         return interrupt_exit_code(exc)
 

@@ -87,9 +87,20 @@ def test_an_error_that_ends_a_run_leaves_the_best_program_and_a_report(tmp_path)
     run_dir = tmp_path / "run"
     with pytest.raises(BadInputError):
         start_run(ROOT / "examples" / "hrv-rmssd" / "spec.yaml", RunConfig(), run_dir,
-                  model=FailingRepairs(), sandbox=FakeSandbox(), log=lambda s: None)
+                  model=FailingRepairs(), sandbox=FakeSandbox(), log=lambda s: None,
+                  keep_stopped=True)
     report = json.loads((run_dir / "report.json").read_text())
     assert report["stop_reason"] == ("error: a prompt of 14104 tokens does not fit the "
                                      "model's context")
     assert not report["solved"] and report["attempts"]
     assert (run_dir / "solution.py").read_text() == WRONG
+
+
+def test_a_bench_attempt_an_error_ended_leaves_no_report(tmp_path) -> None:
+    """A bench takes a report.json as a finished attempt: one an error (Docker gone, say)
+    ended must be run again on resume, so without keep_stopped nothing is written."""
+    run_dir = tmp_path / "run"
+    with pytest.raises(BadInputError):
+        start_run(ROOT / "examples" / "hrv-rmssd" / "spec.yaml", RunConfig(), run_dir,
+                  model=FailingRepairs(), sandbox=FakeSandbox(), log=lambda s: None)
+    assert not (run_dir / "report.json").exists()

@@ -402,7 +402,7 @@ def test_an_interrupted_run_still_writes_its_page(tmp_path, sandbox) -> None:
     with pytest.raises(Interrupted):
         start_run(EXAMPLES / "ecg-rpeaks/spec.yaml", RunConfig(candidates=1), run_dir,
                   model=StopAtRepair(wrong={"ecg-rpeaks"}), sandbox=sandbox,
-                  log=lambda s: None, keep_interrupted=True)
+                  log=lambda s: None, keep_stopped=True)
     report = _report(run_dir)
     assert report["stop_reason"] == "interrupted (SIGTERM)" and not report["final_check"]
     page = _page(run_dir)

@@ -159,7 +159,7 @@ def test_ctrl_c_keeps_the_artifacts_only_when_asked_and_resume_continues(
     first = CtrlC({"code": [fenced(ROLL)], "repair": [fenced(CORRECT)]}, {})
     with pytest.raises(KeyboardInterrupt):
         start_run(SPEC, RunConfig(candidates=1), run_dir, model=first, sandbox=sandbox,
-                  log=lambda s: None, keep_interrupted=keep)
+                  log=lambda s: None, keep_stopped=keep)
     if keep:
         assert _report(run_dir)["stop_reason"] == "interrupted (SIGINT)"
         assert (run_dir / "solution.py").read_text() == ROLL
