@@ -38,9 +38,14 @@ def run_one(spec: Path, model: str, variant: str, runs_dir: Path, extra: list[st
     out_dir = runs_dir / model / variant
     cmd = [sys.executable, "-m", "agent", "run", str(spec), "--model", model,
            "--runs-dir", str(out_dir), *VARIANTS[variant], *extra]
+    # the child's log goes to a file, never an unread pipe: a pipe blocks the child once it
+    # holds 64 KiB, and a crashed run must show why, not just its exit code
+    out_dir.mkdir(parents=True, exist_ok=True)
+    log = out_dir / f"{spec.parent.name}.stderr.log"
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    with log.open("ab") as err:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - start
     reports = sorted(out_dir.glob(f"{spec.parent.name}/*/report.json"))
     rep = json.loads(reports[-1].read_text()) if reports else {}
@@ -48,7 +53,8 @@ def run_one(spec: Path, model: str, variant: str, runs_dir: Path, extra: list[st
             "exit": os.waitstatus_to_exitcode(status), "solved": rep.get("solved", False),
             "attempts": len(rep.get("attempts", [])), "tokens_out": rep.get("tokens_out", 0),
             "tokens_in": rep.get("tokens_in", 0), "wall_s": round(wall, 1),
-            "peak_rss_mb": round(usage.ru_maxrss / 1024), "stop": rep.get("stop_reason", "?")}
+            "peak_rss_mb": round(usage.ru_maxrss / 1024), "stop": rep.get("stop_reason", "?"),
+            "log": str(log)}
 
 
 def main() -> None:

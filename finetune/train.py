@@ -197,6 +197,11 @@ def load_config(path: str | os.PathLike[str], overrides: dict[str, Any] | None =
                     "float16")
     if cfg.select not in ("shuffle", "shortest"):
         raise _fail(cfg_path, "select", f"{cfg.select!r}: use shuffle or shortest")
+    # batches are shuffled, so "shortest" decides only which examples a cap keeps: without
+    # max_examples it would train on everything in random order, the budget cutting at random
+    if cfg.select == "shortest" and cfg.max_examples is None:
+        raise _fail(cfg_path, "select", "shortest picks what max_examples keeps: set "
+                    "max_examples (per role) too")
     if not 0.0 <= cfg.validation < 0.5:
         raise _fail(cfg_path, "validation", f"{cfg.validation} is outside [0, 0.5)")
     if cfg.lora.layers_from is not None and (cfg.lora.layers_from < 0 or cfg.method != "lora"):

@@ -111,11 +111,14 @@ def test_shortest_first_and_a_held_out_validation_share(fixture_data, tmp_path) 
     long_row = rows[0].replace("count the peaks", "count the peaks " + "very " * 40)
     extra.write_text(long_row + "\n")
     data = [str(fixture_data / "code.jsonl"), str(extra)]
-    cfg = ft.load_config(write_config(tmp_path, data, select="shortest", validation=0.3))
+    cfg = ft.load_config(write_config(tmp_path, data, select="shortest", validation=0.3,
+                                      max_examples=4))
     train, held = ft.read_splits(cfg)
     lengths = [ft._length(r) for r in train["code"]]
-    assert lengths == sorted(lengths)
-    assert len(held["code"]) == 2 and len(train["code"]) == 5
+    assert lengths == sorted(lengths) and len(lengths) == 4
+    # the long example is not among the kept shortest ones, unless it was held out
+    assert all("very very" not in r["messages"][1]["content"] for r in train["code"])
+    assert len(held["code"]) == 1
     capped = ft.read_splits(ft.load_config(write_config(tmp_path, data, validation=0.3,
                                                         max_examples=3)))
     assert len(capped[1]["code"]) == 1 and len(capped[0]["code"]) == 3
@@ -132,7 +135,8 @@ def test_bf16_only_where_the_cpu_computes_it(flags: str, expected: bool) -> None
 
 
 @pytest.mark.parametrize(("extra", "key"), [
-    ({"select": "longest"}, "select"), ({"validation": 0.7}, "validation"),
+    ({"select": "longest"}, "select"), ({"select": "shortest"}, "select"),
+    ({"validation": 0.7}, "validation"),
     ({"budget_minutes": 0}, "budget_minutes"), ({"dtype": "bf17"}, "dtype"),
     ({"method": "pect", "lora": {"layers_from": 2}}, "lora.layers_from")])
 def test_bad_budget_settings_name_their_key(fixture_data, tmp_path, extra, key) -> None:

@@ -153,6 +153,28 @@ def role_adapters(adapter: Adapter | None) -> dict[str, Path]:
     return {role: Path(path) for role, path in adapter.items()}
 
 
+def resolve_shipped(adapters: Mapping[str, Path], backend: str, model: str,
+                    model_sha: str | None) -> dict[str, Path]:
+    """Shipped adapter names -> their file for this backend (paths pass through).
+
+    A shipped adapter serves only the base it was trained on: on another model's weights
+    its deltas are noise, so that is refused (exit 2) before the model loads."""
+    from agent.models.registry import shipped_adapters
+
+    shipped = shipped_adapters()
+    out: dict[str, Path] = {}
+    for role, path in adapters.items():
+        spec = shipped.get(str(path)) if not path.exists() else None
+        if spec is None:
+            out[role] = path
+            continue
+        if model != spec.base and model_sha != spec.base_sha256:
+            raise BadInputError(f"--adapter {spec.name}: trained on {spec.base}, it cannot "
+                                f"serve {model} (use --model {spec.base})")
+        out[role] = spec.path_for(backend)
+    return out
+
+
 def adapter_for(adapters: Mapping[str, Path], role: str | None) -> str | None:
     """The key of the adapter that serves a call of this role, or None for the base weights."""
     if role is not None and role in adapters:
@@ -168,6 +190,9 @@ def parse_adapter_args(values: list[str] | None) -> str | dict[str, str] | None:
     """
     if not values:
         return None
+    from agent.models.registry import shipped_adapters
+
+    shipped = shipped_adapters()
     roles: dict[str, str] = {}
     for value in values:
         role, sep, path = value.partition("=")
@@ -176,11 +201,15 @@ def parse_adapter_args(values: list[str] | None) -> str | dict[str, str] | None:
         elif role not in ADAPTER_ROLES:
             raise BadInputError(f"--adapter {value}: role {role!r} is not one of "
                                 f"{', '.join(ADAPTER_ROLES)} (ROLE=PATH, or PATH for all)")
-        if not Path(path).exists():
-            raise BadInputError(f"--adapter {value}: {path} does not exist")
         if role in roles:
             raise BadInputError(f"--adapter {value}: more than one adapter for "
                                 f"{'every call' if role == ALL_ROLES else role}")
+        if path in shipped and not Path(path).exists():
+            roles[role] = path  # a shipped adapter's name: load_model picks its file
+            continue
+        if not Path(path).exists():
+            known = f" (shipped adapters: {', '.join(sorted(shipped))})" if shipped else ""
+            raise BadInputError(f"--adapter {value}: {path} does not exist{known}")
         roles[role] = str(Path(path).resolve())  # run.json must resume from any folder
     return roles[ALL_ROLES] if list(roles) == [ALL_ROLES] else roles
 
@@ -224,9 +253,10 @@ def base_url(given: str | None) -> str | None:
 def add_adapter_argument(parser: argparse.ArgumentParser) -> None:
     """--adapter as `run` and `bench` take it (parse with parse_adapter_args)."""
     parser.add_argument("--adapter", action="append", metavar="[ROLE=]PATH",
-                        help="LoRA adapter (GGUF for llama.cpp, PEFT dir for hf) for every "
-                             f"call, or per role ({', '.join(ADAPTER_ROLES)}) as ROLE=PATH, "
-                             "repeated; a role without one runs on the base weights")
+                        help="LoRA adapter (GGUF for llama.cpp, PEFT dir for hf, or the name "
+                             "of a shipped one, see `models list`) for every call, or per "
+                             f"role ({', '.join(ADAPTER_ROLES)}) as ROLE=PATH, repeated; a "
+                             "role without one runs on the base weights")
 
 
 def backend_class(backend: str) -> type[ChatModel]:
@@ -248,7 +278,7 @@ def load_model(
     adapter: a LoRA adapter (GGUF for llama.cpp, a peft directory for hf) for every call, or
     {role: adapter} (roles: ADAPTER_ROLES) so each of GPIoT's roles runs on its own.
     """
-    from agent.models.fetch import model_path
+    from agent.models.fetch import cached_file, model_path
     from agent.models.registry import MODELS
 
     if backend not in BACKENDS:
@@ -264,10 +294,13 @@ def load_model(
     for server_only in SERVER_OPTIONS:
         options.pop(server_only, None)
     path = model_path(text)
-    sha = MODELS[text].sha256 if text in MODELS else None
+    sha = MODELS[text].sha256 if text in MODELS else next(  # a registered file by path
+        (m.sha256 for m in MODELS.values()
+         if cached_file(m.name).resolve() == path.resolve()), None)
     name = text if text in MODELS else Path(text).name
     if backend == "auto":
         backend = "hf" if path.is_dir() else "llama"
+    adapters = resolve_shipped(adapters, backend, text, sha)
     if backend == "llama":
         if path.is_dir():
             raise BadInputError(

@@ -10,7 +10,7 @@ import argparse
 
 from agent.errors import EXIT_OK
 from agent.models.fetch import cached_file, is_verified, pull
-from agent.models.registry import DEFAULT_MODEL, MODELS
+from agent.models.registry import DEFAULT_MODEL, MODELS, shipped_adapters
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -39,11 +39,20 @@ def cmd_list(args: argparse.Namespace) -> int:
             state, shown = "no", "-"
         label = f"{name} (default)" if name == DEFAULT_MODEL else name
         rows.append((label, f"{spec.size / 1e6:.0f} MB", state, spec.licence, shown))
+    _table(rows)
+    adapters = shipped_adapters()
+    if adapters:  # shipped with gpiot, so always present; `--adapter NAME` on their base
+        print()
+        _table([("ADAPTER", "BASE", "LICENCE", "PATH")]
+               + [(a.name, a.base, a.licence, str(a.directory)) for a in adapters.values()])
+    return EXIT_OK
+
+
+def _table(rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         cells = [c.ljust(w) for c, w in zip(row, widths, strict=False)]
         print("  ".join([*cells, row[-1]]).rstrip())
-    return EXIT_OK
 
 
 def cmd_pull(args: argparse.Namespace) -> int:

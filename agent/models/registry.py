@@ -6,7 +6,10 @@ versions and the hash of the assembled file is what makes them safe to run offli
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from agent.errors import BadInputError
 
@@ -89,3 +92,58 @@ def get_spec(name: str) -> ModelSpec:
     except KeyError:
         known = ", ".join(sorted(MODELS))
         raise BadInputError(f"unknown model {name!r}; known models: {known}") from None
+
+
+# -- shipped adapters -----------------------------------------------------------------------
+# A trained LoRA adapter small enough to keep lives in the package, one folder per name:
+# manifest.json (base model and its SHA-256, the data and config it was trained on, its
+# figures, licence, and the SHA-256 of every file), adapter.gguf for llama.cpp and peft/ for
+# transformers. `--adapter NAME` serves it on either backend; a name is checked against its
+# base (an adapter trained on one model's weights is noise on another's) and its files
+# against the manifest's hashes before any model loads.
+ADAPTERS_DIR = Path(__file__).parent / "adapters"
+ADAPTER_FILES = {"llama": "adapter.gguf", "hf": "peft"}  # backend -> file or folder
+
+
+@dataclass(frozen=True)
+class AdapterSpec:
+    """One shipped adapter: where its files are and what they must hash to."""
+
+    name: str
+    base: str  # a registered model name
+    base_sha256: str
+    directory: Path
+    files: dict[str, str]  # path relative to directory -> sha256
+    licence: str
+
+    def path_for(self, backend: str) -> Path:
+        """The adapter file (llama) or PEFT folder (hf), its hashes checked."""
+        where = self.directory / ADAPTER_FILES[backend]
+        for rel, sha in self.files.items():
+            if rel == ADAPTER_FILES[backend] or rel.startswith(ADAPTER_FILES[backend] + "/"):
+                f = self.directory / rel
+                if not f.is_file() or file_sha256(f) != sha:
+                    raise BadInputError(f"adapter {self.name}: {f} is missing or does not "
+                                        "match its manifest's SHA-256 (reinstall gpiot)")
+        return where
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def shipped_adapters(root: Path | None = None) -> dict[str, AdapterSpec]:
+    """Every adapter folder under root (ADAPTERS_DIR) with a manifest, by name."""
+    root = ADAPTERS_DIR if root is None else root
+    found: dict[str, AdapterSpec] = {}
+    for manifest in sorted(root.glob("*/manifest.json")):
+        m = json.loads(manifest.read_text())
+        found[m["name"]] = AdapterSpec(
+            name=m["name"], base=m["base"]["name"], base_sha256=m["base"]["sha256"],
+            directory=manifest.parent, files=m["files"], licence=m["licence"])
+    return found
