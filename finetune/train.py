@@ -767,8 +767,11 @@ def train(cfg: TrainConfig, *, model: Any = None, tokenizer: Any = None,
     if cfg.export_gguf:
         from finetune.export import export_gguf
 
+        # the saved tensors were cast to save_dtype already, so f16 loses nothing more
+        gguf_dtype = "f32" if cfg.save_dtype == "float32" else "f16"
         for d in saved:
-            ggufs.append(str(export_gguf(d, d.with_suffix(".gguf"), base=cfg.base)))
+            ggufs.append(str(export_gguf(d, d.with_suffix(".gguf"), base=cfg.base,
+                                         dtype=gguf_dtype)))
     (out / "loss.svg").write_text(loss_svg(curve, f"{cfg.method} on {', '.join(cfg.roles)} "
                                                   f"({cfg.base})"))
     if cfg.path is not None:
