@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 from collections import Counter
@@ -10,16 +9,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from agent.models.registry import file_sha256
+
 ROLES = ("code", "decompose", "repair")
 REQUIRED = {"role", "messages", "task", "source", "verified"}
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+sha256 = file_sha256  # one hashing of files for datasets, models and adapters
 
 
 def versions() -> dict[str, str]:
