@@ -18,6 +18,7 @@ from agent.errors import (
     EXIT_OK,
     BadInputError,
     GpiotError,
+    exit_code_of,
     interrupt_exit_code,
 )
 from sandboxes import BACKENDS, DEFAULT_BACKEND, profiles
@@ -79,14 +80,14 @@ def _register_more(sub: argparse._SubParsersAction) -> None:
     __import__("finetune.cli").cli.register(sub)
 
 
+def _dispatch(args: argparse.Namespace) -> int:
+    return args.func(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code."""
     try:
-        args = build_parser().parse_args(argv)
-        return int(args.func(args))
-    except GpiotError as exc:
-        print(f"error: {exc.line()}", file=sys.stderr)
-        return exc.exit_code
+        return exit_code_of(lambda: _dispatch(build_parser().parse_args(argv)))
     except KeyboardInterrupt as exc:
         print("interrupted", file=sys.stderr)
         return interrupt_exit_code(exc)

@@ -18,10 +18,11 @@ from sandboxes.errors import (
     InfraError,
     Interrupted,
     SpecError,
+    exit_code_of,
     interrupt_exit_code,
     interrupt_signal,
 )
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAIL", "EXIT_INFRA", "EXIT_INTERRUPTED", "EXIT_OK",
            "EXIT_TERMINATED", "BadInputError", "GpiotError", "InfraError", "Interrupted",
-           "SpecError", "interrupt_exit_code", "interrupt_signal"]
+           "SpecError", "exit_code_of", "interrupt_exit_code", "interrupt_signal"]

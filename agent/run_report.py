@@ -234,8 +234,11 @@ def redraw_run_html(run_dir: Path, sandbox: Any = None) -> Path:
     from dataclasses import asdict
 
     from agent.checker import check_solution
+    from agent.errors import BadInputError
     from agent.spec import load_spec, with_environment
 
+    if not (run_dir / "report.json").is_file():
+        raise BadInputError(f"{run_dir}: no report.json (not a finished run's folder)")
     report = json.loads((run_dir / "report.json").read_text())
     config = report.get("config") or {}
     spec = with_environment(load_spec(report["spec_path"]), config.get("environment"))
@@ -257,19 +260,17 @@ def redraw_run_html(run_dir: Path, sandbox: Any = None) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """python -m agent.run_report RUN_DIR...: redraw the report.html of finished runs."""
-    from agent.errors import GpiotError
+    from agent.errors import exit_code_of
 
     dirs = argv if argv is not None else sys.argv[1:]
     if not dirs:
         print("usage: python -m agent.run_report RUN_DIR...", file=sys.stderr)
         return 2
-    try:
+    def redraw() -> None:
         for d in dirs:
             print(redraw_run_html(Path(d)))
-    except GpiotError as exc:
-        print(f"error: {exc.line()}", file=sys.stderr)
-        return exc.exit_code
-    return 0
+
+    return exit_code_of(redraw)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from agent.errors import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_OK, GpiotError
+from agent.errors import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_OK, exit_code_of
 from finetune import decontaminate
 from finetune.data import manifest as mf
 from finetune.data.pipeline import task_examples
@@ -164,11 +164,7 @@ def write_sample(where: Path, examples: list[dict[str, Any]], extra: dict[str, A
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse(argv)
-    try:
-        return build(args, argv)
-    except GpiotError as exc:
-        print(exc.line(), file=sys.stderr)
-        return exc.exit_code
+    return exit_code_of(lambda: build(args, argv))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from agent import experience
-from agent.errors import EXIT_BAD_INPUT, EXIT_OK, GpiotError
+from agent.errors import EXIT_BAD_INPUT, exit_code_of
 from agent.nodes.understand import trace_cards
 from finetune import decontaminate
 from finetune.data.pipeline import run_program
@@ -70,15 +70,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --per-generator must be >= 1 and --seed below {DEV_SEED_BASE} (the "
               "dev split is never shown as experience)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    try:
+
+    def write() -> None:
         entries = build(args.per_generator, args.seed, args.sandbox)
-    except GpiotError as exc:
-        print(exc.line(), file=sys.stderr)
-        return exc.exit_code
-    # the build's own time is no part of what was proven: the file is the same on a rebuild
-    experience.write_jsonl(args.out, [replace(e, created=0.0) for e in entries])
-    print(f"{len(entries)} entries -> {args.out}")
-    return EXIT_OK
+        # the build's own time is no part of what was proven: the file is the same on a rebuild
+        experience.write_jsonl(args.out, [replace(e, created=0.0) for e in entries])
+        print(f"{len(entries)} entries -> {args.out}")
+
+    return exit_code_of(write)
 
 
 if __name__ == "__main__":

@@ -60,16 +60,12 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """`python -m finetune.cli CONFIG`: the same command without the agent's CLI imports
     (langgraph, docker), for machines that only train, such as the lent GPU."""
-    from agent.errors import GpiotError
+    from agent.errors import exit_code_of
 
     parser = argparse.ArgumentParser(prog="python -m finetune.cli")
     register(parser.add_subparsers(dest="command", required=True))
-    try:
-        args = parser.parse_args(["finetune", *(sys.argv[1:] if argv is None else argv)])
-        return int(args.func(args))
-    except GpiotError as exc:
-        print(f"error: {exc.line()}", file=sys.stderr)
-        return exc.exit_code
+    args = parser.parse_args(["finetune", *(sys.argv[1:] if argv is None else argv)])
+    return exit_code_of(lambda: args.func(args))
 
 
 if __name__ == "__main__":

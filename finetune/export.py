@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.errors import EXIT_OK, BadInputError, GpiotError, InfraError
+from agent.errors import BadInputError, InfraError, exit_code_of
 
 SUPPORTED_ARCHS = ("qwen2",)
 
@@ -175,12 +175,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="base GGUF or registered model name (architecture and shape checks)")
     p.add_argument("--dtype", default="f32", choices=["f32", "f16"])
     args = p.parse_args(argv)
-    try:
-        print(export_gguf(args.adapter, args.out, base=args.base, dtype=args.dtype))
-    except GpiotError as exc:
-        print(f"error: {exc.line()}", file=sys.stderr)
-        return exc.exit_code
-    return EXIT_OK
+    return exit_code_of(
+        lambda: print(export_gguf(args.adapter, args.out, base=args.base, dtype=args.dtype)))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agent.errors import EXIT_OK, BadInputError, GpiotError, InfraError
+from agent.errors import BadInputError, InfraError, exit_code_of
 from finetune.data.manifest import sha256 as file_sha256
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    try:
+    def command() -> None:
         if args.cmd == "prepare":
             plan = prepare(args.model, args.configs, args.dir, args.budget)
             for i, call in enumerate(plan["calls"], 1):
@@ -291,10 +291,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(g)
             print(f"adapters under {args.into}; serve with --adapter ROLE=PATH "
                   f"(finetune/README.md)")
-    except GpiotError as exc:
-        print(f"error: {exc.line()}", file=sys.stderr)
-        return exc.exit_code
-    return EXIT_OK
+
+    return exit_code_of(command)
 
 
 if __name__ == "__main__":

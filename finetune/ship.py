@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from agent.errors import EXIT_OK, BadInputError, GpiotError
+from agent.errors import BadInputError, exit_code_of
 from agent.models.registry import ADAPTER_FILES, ADAPTERS_DIR, MODELS, file_sha256
 
 # what the manifest keeps of train_report.json: enough to judge and reproduce the run
@@ -106,12 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", required=True, help="the name users pass to --adapter")
     parser.add_argument("--dest", type=Path, default=ADAPTERS_DIR, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    try:
-        print(ship(args.run_dir, args.name, args.dest))
-    except GpiotError as exc:
-        print(f"error: {exc.line()}", file=sys.stderr)
-        return exc.exit_code
-    return EXIT_OK
+    return exit_code_of(lambda: print(ship(args.run_dir, args.name, args.dest)))
 
 
 if __name__ == "__main__":

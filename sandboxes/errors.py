@@ -12,6 +12,8 @@ Exit codes are part of the user contract (scripts and CI branch on them):
 from __future__ import annotations
 
 import signal
+import sys
+from collections.abc import Callable
 
 EXIT_OK = 0
 EXIT_FAIL = 1
@@ -73,3 +75,15 @@ class InfraError(GpiotError):
     """
 
     exit_code = EXIT_INFRA
+
+
+def exit_code_of(command: Callable[[], int | None]) -> int:
+    """Run a command line's body as every gpiot entry point does: a GpiotError becomes one
+    line `error: ...` on stderr and its exit code (never a traceback for bad input); a body
+    that returns None succeeded."""
+    try:
+        code = command()
+    except GpiotError as exc:
+        print(f"error: {exc.line()}", file=sys.stderr)
+        return exc.exit_code
+    return EXIT_OK if code is None else int(code)
