@@ -288,6 +288,36 @@ def test_first_helpers_give_the_first_draft_the_cards_and_link_the_call(
     assert any("helpers at the first draft" in line for line in lines)
 
 
+def test_a_task_function_named_like_a_helper_survives_linking(tmp_path, sandbox) -> None:
+    """The task's own function is never dropped as a reply's version of a helper: a card's
+    helper of the same name is shown and linked as `<name>_helper`. The twin: an unrenamed
+    card (what link did before) deletes the function and leaves only its imports."""
+    import shutil
+
+    from agent import knowledge as kb
+
+    task = tmp_path / "task"
+    shutil.copytree(SPEC.parent, task)
+    (task / "spec.yaml").write_text((task / "spec.yaml").read_text().replace(
+        "name: rmssd", "name: hrv_time_domain"))
+    reply = ("from iot_helpers import hrv_time_domain_helper\n\n"
+             "def hrv_time_domain(nni):\n    return hrv_time_domain_helper(nni)[\"rmssd\"]\n")
+    model = ScriptedModel({**BASE, "draft": [fenced(reply)], "repair": [fenced(ROLL)]})
+    code = start_run(task / "spec.yaml", RunConfig(candidates=1, max_attempts=1,
+                                                   first_helpers=True),
+                     tmp_path / "run", model=model, sandbox=sandbox, log=lambda _: None)
+    assert code == 0
+    first = model.calls[0]["messages"][-1]["content"]
+    assert "`hrv_time_domain_helper(nn_ms)`" in first and "`hrv_time_domain(" not in first
+    solution = (tmp_path / "run" / "solution.py").read_text()
+    assert "def hrv_time_domain_helper(nn_ms)" in solution and solution.endswith(
+        reply.split("\n\n", 1)[1])
+    card = next(c for c in kb.load_cards() if c.id == "hrv-time-domain")
+    own = "def hrv_time_domain(nni):\n    return 1.0\n"
+    assert "def hrv_time_domain(nni)" not in kb.link(own, [card])
+    assert kb.link(own, kb.for_entry([card], "hrv_time_domain")) == own
+
+
 @pytest.mark.parametrize("options", [{}, {"first_helpers": True, "helpers_floor": 1e6}])
 def test_without_first_helpers_or_above_every_score_the_first_draft_is_plain(
         tmp_path, sandbox, options) -> None:

@@ -26,13 +26,15 @@ Card file format (``cards/<id>.md``)::
 from __future__ import annotations
 
 import ast
+import io
 import math
 import re
 import textwrap
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from tokenize import NAME, generate_tokens
 
 from sandboxes import profiles
 
@@ -47,8 +49,8 @@ VERIFIED_MARK = "# --- verified helpers above (gpiot knowledge cards); the task'
 HELPER_MODULE = "iot_helpers"
 
 __all__ = ["CARDS_DIR", "HELPER_MODULE", "VERIFIED_MARK", "Card", "card_tests", "find_helper",
-           "helper_calls", "helpers", "link", "load_cards", "render", "render_helpers", "score",
-           "search", "tokenize", "verified_lines"]
+           "for_entry", "helper_calls", "helpers", "link", "load_cards", "render",
+           "render_helpers", "score", "search", "tokenize", "verified_lines"]
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,30 @@ def helper_calls(card: Card) -> list[tuple[str, str]]:
             doc = (ast.get_docstring(node) or "").strip().splitlines()
             calls.append((f"{node.name}({ast.unparse(node.args)})", doc[0] if doc else ""))
     return calls
+
+
+def for_entry(cards: list[Card], entry: str) -> list[Card]:
+    """The cards as a task whose own function is called `entry` is shown them: a helper of
+    that name becomes `<entry>_helper` (its definition and every use in the card's code and
+    test), the others are unchanged.
+
+    Why: the helpers' names are reserved for the verified code, so `link` drops the reply's
+    definitions of them; a helper named like the task's function (zero_crossing_rate,
+    duty_cycle, breathing_rate: 6 of IoTBench's 41 tasks) deleted the program's own function
+    and left a module of imports."""
+    new = f"{entry}_helper"
+    return [replace(c, code=_rename(c.code, entry, new), test=_rename(c.test, entry, new))
+            if entry in helpers(c) else c for c in cards]
+
+
+def _rename(code: str, old: str, new: str) -> str:
+    """`code` with every name token `old` (not strings or comments) replaced by `new`."""
+    lines = code.splitlines(keepends=True)
+    spots = [t.start for t in generate_tokens(io.StringIO(code).readline)
+             if t.type == NAME and t.string == old]
+    for row, col in reversed(spots):
+        lines[row - 1] = lines[row - 1][:col] + new + lines[row - 1][col + len(old):]
+    return "".join(lines)
 
 
 def find_helper(name: str) -> str | None:

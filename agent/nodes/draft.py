@@ -72,8 +72,9 @@ def recipe_prompt(state: State, ctx: RunContext, *, first: bool = False
     front): the controller's fresh draft, told what failed, or (first) the first draft,
     given them only when the best card scores at least `helpers_floor`."""
     floor = ctx.config.helpers_floor if first else kb.MIN_SCORE
-    cards = kb.search(task_query(state, ctx), k=ctx.config.knowledge_k, min_score=floor,
-                      environment=ctx.spec.environment)
+    cards = kb.for_entry(kb.search(task_query(state, ctx), k=ctx.config.knowledge_k,
+                                   min_score=floor, environment=ctx.spec.environment),
+                         ctx.spec.function.name)
     earlier = "" if first else earlier_failure(state, ctx.spec.environment)
     if not cards:
         return draft_prompt(state, ctx.spec, earlier), cards
