@@ -46,6 +46,10 @@ class RunConfig:
     # until IoTBench over two seeds says it helps.
     first_helpers: bool = False
     helpers_floor: float = 15.0
+    # A draft shown helpers gets its reply started as `from iot_helpers import` (a prefill the
+    # model continues): told to import them, the 1.5B imported a shown helper in 1 of 22
+    # first drafts on IoTBench (BENCHMARKS.md); off until measured.
+    prefill: bool = False
     knowledge_k: int = 3
     # The draft sees the nearest proven program of the experience store (agent/experience.py);
     # off until IoTBench over two seeds says it helps.
@@ -75,7 +79,7 @@ class RunConfig:
     def __post_init__(self) -> None:
         if self.mode == "single-shot":
             self.decompose = self.specify = self.retrieve = self.lint = False
-            self.controller = self.recipes = self.first_helpers = False
+            self.controller = self.recipes = self.first_helpers = self.prefill = False
             self.max_attempts, self.candidates = 1, 1
 
     def model_options(self) -> dict[str, Any]:
@@ -109,6 +113,7 @@ STAGES: dict[str, str] = {
     "recipes": "that fresh draft gets what failed and the matching cards' helpers to call",
     "first_helpers": "the first draft gets the cards' helpers to call (best card >= "
                      "--helpers-floor)",
+    "prefill": "a draft shown helpers starts its reply with `from iot_helpers import`",
     "prefix_cache": "llama.cpp: reuse the KV state of a prompt prefix already read",
     "parallel": "llama.cpp: decode a round's candidates together in one batch",
     "lookup": "llama.cpp: prompt-lookup drafts for greedy repairs (fewer passes)",

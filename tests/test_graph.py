@@ -318,6 +318,26 @@ def test_a_task_function_named_like_a_helper_survives_linking(tmp_path, sandbox)
     assert kb.link(own, kb.for_entry([card], "hrv_time_domain")) == own
 
 
+@pytest.mark.parametrize("prefill", [True, False])
+def test_prefill_starts_the_reply_of_a_draft_shown_helpers_only(tmp_path, sandbox,
+                                                                 prefill) -> None:
+    """--prefill: a draft shown helpers ends its chat with the reply's start (the import the
+    prompt asks for), which the backends continue; the twin (off) leaves the chat as it was;
+    a draft shown none never gets it."""
+    from agent.nodes.draft import HELPERS_PREFILL
+
+    code, run_dir, model, _ = _run(
+        tmp_path, sandbox,
+        {**BASE, "draft": [fenced(ROLL), fenced(IMPORTS_HELPER)], "repair": [fenced(ROLL)]},
+        candidates=1, max_attempts=6, prefill=prefill)
+    assert code == 0
+    drafts = [c["messages"] for c in model.calls if c["role"] == "draft"]
+    assert drafts[0][-1]["role"] == "user"  # the first draft was shown no helpers
+    last = drafts[-1][-1]
+    assert (last == {"role": "assistant", "content": HELPERS_PREFILL}) is prefill
+    assert "Verified helpers" in drafts[-1][-2 if prefill else -1]["content"]
+
+
 @pytest.mark.parametrize("options", [{}, {"first_helpers": True, "helpers_floor": 1e6}])
 def test_without_first_helpers_or_above_every_score_the_first_draft_is_plain(
         tmp_path, sandbox, options) -> None:

@@ -347,6 +347,21 @@ def test_llama_honours_stop_and_token_limit(llama):
     assert "def " not in c.text and c.tokens_out < 120
 
 
+# the start of a reply the model continues (a final assistant message): --prefill
+PREFILL = "```python\ndef add(a, b):\n    return"
+
+
+@real
+def test_llama_continues_a_prefill_and_the_reply_begins_with_it(llama):
+    c = llama.generate([*PROMPT, {"role": "assistant", "content": PREFILL}],
+                       max_new_tokens=12, temperature=0.0)
+    assert c.text.startswith(PREFILL) and c.text.count("def add") == 1
+    assert c.text[len(PREFILL):].lstrip().startswith("a + b")
+    # the twin: a prefill that is not continued but answered anew would start a new reply
+    plain = llama.generate(PROMPT, max_new_tokens=12, temperature=0.0)
+    assert not plain.text.startswith(PREFILL) and c.tokens_in > plain.tokens_in
+
+
 @real
 @pytest.mark.skipif(not HAVE_HF, reason="needs torch==2.13.0, transformers and gguf")
 def test_hf_backend_generates_from_the_gguf(real_path):
@@ -358,5 +373,8 @@ def test_hf_backend_generates_from_the_gguf(real_path):
 
         assert isinstance(model, HFModel)
         c = model.generate(PROMPT, max_new_tokens=60, temperature=0.0)
+        cont = model.generate([*PROMPT, {"role": "assistant", "content": PREFILL}],
+                              max_new_tokens=12, temperature=0.0)
+    assert cont.text.startswith(PREFILL) and cont.text[len(PREFILL):].lstrip().startswith("a + b")
     assert "def add" in c.text
     assert c.tokens_in > 10 and 0 < c.tokens_out <= 60

@@ -45,6 +45,15 @@ SERVER_OPTIONS = ("base_url",)  # load_model options only the openai backend tak
 Adapter = str | os.PathLike[str] | Mapping[str, str | os.PathLike[str]]
 
 
+def split_prefill(messages: list[dict]) -> tuple[list[dict], str]:
+    """(the chat, the start of the reply): a final assistant message is a prefill, the start
+    of the reply that the model continues (as chat APIs with a prefill take it); a local
+    backend's reply text begins with it."""
+    if messages and messages[-1].get("role") == "assistant":
+        return messages[:-1], messages[-1]["content"]
+    return messages, ""
+
+
 @dataclass
 class Completion:
     """One generated reply, with the counts needed to report speed and cost."""
@@ -82,7 +91,9 @@ class ChatModel(ABC):
         deadline: float | None = None,
         node: str | None = None,
     ) -> Completion:
-        """Reply to chat messages ({"role": ..., "content": ...}) using the model's template.
+        """Reply to chat messages ({"role": ..., "content": ...}) using the model's template;
+        a final assistant message is the reply's start, which the model continues
+        (split_prefill).
 
         role: the adapter role of the call (one of ADAPTER_ROLES); with per-role adapters it
         picks the adapter, a role without one runs on the base weights.

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import BadInputError, InfraError
-from agent.models.base import ALL_ROLES, ChatModel, Completion, adapter_for
+from agent.models.base import ALL_ROLES, ChatModel, Completion, adapter_for, split_prefill
 
 ADAPTER_NAME = {ALL_ROLES: "default"}  # peft's name for a model's only adapter
 
@@ -112,9 +112,16 @@ class HFModel(ChatModel):
 
         torch = self._torch
         start = time.perf_counter()
-        inputs = self._tok.apply_chat_template(
-            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
-        ).to(self.device)
+        chat, prefill = split_prefill(messages)
+        if prefill:  # the template's generation prompt, then the reply's start as text
+            prompt = self._tok.apply_chat_template(chat, add_generation_prompt=True,
+                                                   tokenize=False) + prefill
+            inputs = self._tok(prompt, return_tensors="pt", add_special_tokens=False
+                               ).to(self.device)
+        else:
+            inputs = self._tok.apply_chat_template(
+                chat, add_generation_prompt=True, return_tensors="pt", return_dict=True
+            ).to(self.device)
         n_in = inputs["input_ids"].shape[1]
         max_time = None if deadline is None else deadline - time.time()
         if max_time is not None and max_time <= 0:
@@ -151,7 +158,7 @@ class HFModel(ChatModel):
         else:  # neither an end nor the token cap: max_time ended it
             finish = "deadline" if deadline is not None else "stop"
         return Completion(
-            text=text,
+            text=prefill + text,
             tokens_in=int(n_in),
             tokens_out=int(new.shape[0]),
             seconds=time.perf_counter() - start,

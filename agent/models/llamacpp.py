@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import BadInputError, InfraError
-from agent.models.base import ChatModel, Completion, adapter_for
+from agent.models.base import ChatModel, Completion, adapter_for, split_prefill
 from agent.models.llamacpp_engine import Decoder, DecodeStats
 
 INSTALL_HINT = "pip install llama-cpp-python==0.3.36  (builds from source, about 5 min on 2 cores)"
@@ -194,8 +194,9 @@ class LlamaCppModel(ChatModel):
     def _prompt_tokens(self, messages: list[dict]) -> list[int]:
         """The chat template stored in the GGUF applied to the messages, tokenized the way
         llama-cpp-python's chat completion does (special tokens parsed, no extra BOS)."""
-        result = self._formatter(messages=messages)
-        return self._llm.tokenize(result.prompt.encode("utf-8"),
+        chat, prefill = split_prefill(messages)
+        result = self._formatter(messages=chat)
+        return self._llm.tokenize((result.prompt + prefill).encode("utf-8"),
                                   add_bos=not result.added_special, special=True)
 
     def _text(self, tokens: list[int]) -> str:
@@ -266,10 +267,12 @@ class LlamaCppModel(ChatModel):
         self.last_stats = stats
         seconds = time.perf_counter() - start
         out = []
+        prefill = split_prefill(messages)[1]
         for r in replies:
             text = self._text(r.tokens)
             for s in stops:  # the stop string itself is not part of the reply
                 text = text.split(s, 1)[0]
+            text = prefill + text
             out.append(Completion(text=text, tokens_in=len(tokens), tokens_out=len(r.tokens),
                                   seconds=seconds, finish_reason=r.finish_reason,
                                   tokens_cached=stats.cached_tokens))

@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from agent.errors import BadInputError, InfraError
-from agent.models.base import URL_VARIABLES, ChatModel, Completion
+from agent.models.base import URL_VARIABLES, ChatModel, Completion, split_prefill
 from agent.models.base import base_url as base_url  # lives in base (server_url); kept here
 
 PREFIX = "openai:"  # --model openai:NAME picks this backend
@@ -88,8 +88,11 @@ class OpenAIModel(ChatModel):
                  deadline: float | None = None, node: str | None = None) -> Completion:
         openai = _openai()
         start = time.monotonic()
+        # servers do not agree on a prefill (a final assistant message): it is not sent, and
+        # the reply is the server's whole reply
         request: dict[str, Any] = {
-            "model": self.model, "messages": messages, "max_tokens": max_new_tokens,
+            "model": self.model, "messages": split_prefill(messages)[0],
+            "max_tokens": max_new_tokens,
             "temperature": temperature, "top_p": 0.95, "stream": True}
         if seed is not None:
             request["seed"] = seed

@@ -27,6 +27,9 @@ from agent.spec import Spec
 from agent.state import Candidate, State
 
 SAMPLE_TEMPERATURE = 0.7
+# The start of a reply shown helpers (--prefill): no trailing space, so the model's next
+# token is the usual " name" of an import rather than a name without its leading space.
+HELPERS_PREFILL = f"```python\nfrom {kb.HELPER_MODULE} import"
 
 
 def new_candidate(ctx: RunContext, attempt: int, k: int, call: dict[str, Any],
@@ -107,7 +110,10 @@ def draft(state: State, runtime: Runtime[RunContext]) -> dict[str, Any]:
     temperatures = [first_temperature if k == 0 else max(temperature, SAMPLE_TEMPERATURE)
                     for k in range(cfg.candidates)]
     seeds = [cfg.seed * 1000 + attempt * 10 + k for k in range(cfg.candidates)]
-    calls = ctx.chat_many("draft", messages(user, ctx.spec.environment), temperatures, seeds)
+    chat = messages(user, ctx.spec.environment)
+    if shown and cfg.prefill:  # the reply starts with the import the prompt asks for
+        chat.append({"role": "assistant", "content": HELPERS_PREFILL})
+    calls = ctx.chat_many("draft", chat, temperatures, seeds)
     # a reply cut by the deadline before it defined the function is no program to run
     calls = [c for c in calls if c.get("finish_reason") != "deadline"
              or defines(extract_code(c["completion"], ctx.spec.function.name),

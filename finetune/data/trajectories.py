@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.models.base import CALL_ROLE
+from agent.models.base import CALL_ROLE, split_prefill
 from finetune.data.pipeline import example
 from finetune.data.prompts import answer
 
@@ -95,7 +95,9 @@ def convert_run(run_dir: Path, out: Conversion) -> None:
             reply = answer(DOC, solution)
         else:
             continue
-        out.examples.append(example(role, rec["messages"], reply, task, source="trajectory",
+        # a prefill (the reply's start, --prefill) is part of the whole reply trained on
+        chat = split_prefill(rec["messages"])[0]
+        out.examples.append(example(role, chat, reply, task, source="trajectory",
                                     teacher=teacher))
         added += 1
     if added:
