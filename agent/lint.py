@@ -253,14 +253,16 @@ def _ruff_command() -> list[str] | None:
     return None
 
 
-def autofix(source: str) -> str:
+def autofix(source: str, index: dict[str, Any] | None = None) -> str:
     """Fix before judging what is certain and not worth a repair round: a local variable
-    that shadows the module-level function it calls (unshadow), and unused imports (ruff's
-    F401 fix; small models import what they never use, matplotlib, pandas)."""
+    that shadows the module-level function it calls (unshadow), the missing import of a
+    name with one home in the image (`index`: add_imports), and unused imports (ruff's F401
+    fix; small models import what they never use, matplotlib, pandas)."""
     source = unshadow(source)
     cmd = _ruff_command()
     if cmd is None:
         return source
+    source = add_imports(source, index or {}, cmd)
     try:
         proc = subprocess.run(
             [*cmd, "check", "--isolated", "--no-cache", "--fix", "--select", "F401", "--quiet",
@@ -269,6 +271,44 @@ def autofix(source: str) -> str:
     except (OSError, subprocess.TimeoutExpired):
         return source
     return proc.stdout if proc.stdout.strip() else source
+
+
+def add_imports(source: str, index: dict[str, Any], cmd: list[str] | None = None) -> str:
+    """`source` with an import, at the top, for each undefined name (ruff's F821) whose
+    home is certain (api_index.certain_import: np, butter, find_peaks...). Why: the 1.5B
+    leaves imports out, most of all when it reuses code from the prompt (an experience
+    program, a card), and a blocked draft costs a whole repair round; an IDE adds them."""
+    cmd = cmd or _ruff_command()
+    if cmd is None:
+        return source
+    try:
+        proc = subprocess.run(
+            [*cmd, "check", "--isolated", "--no-cache", "--select", "F821", "--output-format",
+             "json", "--stdin-filename", "solution.py", "-"],
+            input=source, capture_output=True, text=True, timeout=30)
+        items = json.loads(proc.stdout or "[]")
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return source
+    names = dict.fromkeys(m.group(1) for it in items
+                          if (m := re.search(r"`([^`]+)`", it.get("message", ""))))
+    imports = list(dict.fromkeys(imp for n in names
+                                 if (imp := api_index.certain_import(n, index))))
+    if not imports:
+        return source
+    try:  # after a module docstring and `from __future__` imports, which must come first
+        body = ast.parse(source).body
+    except SyntaxError:
+        return source
+    head = 0
+    for i, node in enumerate(body):
+        if (isinstance(node, ast.ImportFrom) and node.module == "__future__") or (
+                i == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)):
+            head = node.end_lineno or node.lineno
+        else:
+            break
+    lines = source.splitlines(keepends=True)
+    return "".join([*lines[:head], *(f"{imp}\n" for imp in imports), *lines[head:]])
 
 
 def unshadow(source: str) -> str:

@@ -191,10 +191,11 @@ def third_party(profile: str | None = None) -> list[str]:
 
 
 def stdlib_names(index: dict[str, Any] | None = None) -> set[str]:
-    """The sandbox Python's stdlib (the host's when no index), private modules excluded."""
+    """The sandbox Python's stdlib (the host's when no index), private modules excluded but
+    `__future__` (`from __future__ import annotations` is a statement of the language)."""
     names = set(index["stdlib"]) if index and index.get("stdlib") else set(
         sys.stdlib_module_names)
-    return {n for n in names if not n.startswith("_")}
+    return {n for n in names if not n.startswith("_")} | {"__future__"}
 
 
 def allowed_imports(index: dict[str, Any] | None = None, profile: str | None = None
@@ -265,18 +266,34 @@ def explain_missing(module: str, name: str, index: dict[str, Any] | None = None)
     return "; ".join(parts)
 
 
+# The conventional names of modules, and the import each stands for.
+COMMON_IMPORTS = {"np": "import numpy as np", "numpy": "import numpy as np",
+                  "scipy": "import scipy", "signal": "from scipy import signal",
+                  "stats": "from scipy import stats", "math": "import math",
+                  "statistics": "import statistics"}
+
+
 def import_line(name: str, index: dict[str, Any] | None = None) -> str | None:
     """The import that defines a bare name (`find_peaks` -> from scipy.signal import ...)."""
-    common = {"np": "import numpy as np", "numpy": "import numpy as np",
-              "scipy": "import scipy", "signal": "from scipy import signal",
-              "stats": "from scipy import stats", "math": "import math",
-              "statistics": "import statistics"}
-    if name in common:
-        return common[name]
+    if name in COMMON_IMPORTS:
+        return COMMON_IMPORTS[name]
     found = where(name, index)
     if "numpy" in found:
         return f"np.{name} (import numpy as np)"
     for m in found:
         if not m.startswith("numpy"):
             return f"from {m} import {name}"
+    return None
+
+
+def certain_import(name: str, index: dict[str, Any] | None = None) -> str | None:
+    """The import of a bare name when the image leaves no doubt: a conventional module name
+    (np, math, signal) or a name that numpy lacks and exactly one other module defines
+    (butter, find_peaks, interp1d); None when it is ambiguous (convolve: numpy, scipy.signal
+    or scipy.ndimage; deque: collections, re-exported by scipy.cluster) or unknown."""
+    if name in COMMON_IMPORTS:
+        return COMMON_IMPORTS[name]
+    found = where(name, index)
+    if len(found) == 1 and not found[0].startswith("numpy"):
+        return f"from {found[0]} import {name}"
     return None

@@ -460,3 +460,47 @@ def test_a_local_named_after_the_function_it_calls_is_renamed() -> None:
 ])
 def test_what_is_not_shadowing_is_left_alone(source: str) -> None:
     assert lint_mod.unshadow(source) == source
+
+
+# What the 1.5B wrote when it reused a prompt's code (IoTBench, ecg-rpeaks-1khz): the body
+# without its imports. Here a band-pass of our own, with the same omissions.
+NO_IMPORTS = '''"""Band-passed PPG."""
+from __future__ import annotations
+
+
+def heart_rate(ppg, fs):
+    sos = butter(2, [0.5, 5.0], btype="bandpass", fs=fs, output="sos")
+    y = sosfiltfilt(sos, np.asarray(ppg, dtype=float))
+    peaks, _ = find_peaks(y, distance=int(0.3 * fs))
+    return float(60.0 * fs / np.mean(np.diff(peaks)))
+'''
+
+
+def test_missing_imports_with_one_home_in_the_image_are_added(index) -> None:
+    assert "undefined-name" in rules(run(NO_IMPORTS, index=index))
+    fixed = lint_mod.autofix(NO_IMPORTS, index)
+    assert not blocking(run(fixed, index=index))
+    head = fixed.splitlines()[:6]
+    assert head[:2] == ['"""Band-passed PPG."""', "from __future__ import annotations"]
+    assert set(head[2:]) == {"from scipy.signal import butter", "import numpy as np",
+                             "from scipy.signal import sosfiltfilt",
+                             "from scipy.signal import find_peaks"}
+    t = np.arange(0, 20, 1 / 50)
+    scope: dict = {}
+    exec(compile(fixed, "solution.py", "exec"), scope)  # noqa: S102 - our own program
+    assert abs(scope["heart_rate"](np.sin(2 * np.pi * 1.2 * t), 50.0) - 72.0) < 1.0
+
+
+@pytest.mark.parametrize("name", ["convolve", "REFRACTORY_S", "deque"])
+def test_an_ambiguous_or_unknown_name_is_left_to_the_model(index, name) -> None:
+    """convolve is numpy's, scipy.signal's and scipy.ndimage's; a constant of the copied
+    program has no home; deque is collections' and re-exported by scipy.cluster."""
+    src = NO_IMPORTS.replace("np.mean(", f"{name}(")
+    fixed = lint_mod.autofix(src, index)
+    assert name in {m.split("`")[1] for f in run(fixed, index=index)
+                    if f.rule == "undefined-name" for m in [f.message]}
+    assert f"import {name}" not in fixed
+
+
+def test_future_imports_are_allowed(index) -> None:
+    assert "import" not in rules(run("from __future__ import annotations\n" + HR, index=index))

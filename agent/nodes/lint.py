@@ -16,6 +16,7 @@ from agent.context import RunContext
 from agent.nodes import timed
 from agent.spec import Spec
 from agent.state import State
+from sandboxes import api_index
 
 
 def own_lines(findings: list[linter.Finding], code: str) -> list[linter.Finding]:
@@ -28,7 +29,7 @@ def own_lines(findings: list[linter.Finding], code: str) -> list[linter.Finding]
 def lint_code(code: str, spec: Spec) -> tuple[str, list[linter.Finding]]:
     """The autofixed program and the findings the agent acts on (the node and the
     fine-tuning data lint here, with the same arguments)."""
-    fixed = linter.autofix(code)
+    fixed = linter.autofix(code, api_index.get_index(spec.environment))
     fn = spec.function
     findings = linter.lint(fixed, fn.name, [a.name for a in fn.args],
                            requirement=spec.requirement,
