@@ -29,7 +29,7 @@ from sandboxes import api_index
 if TYPE_CHECKING:
     from agent.spec import Spec
 
-__all__ = ["Finding", "autofix", "blocking", "lint", "small_int_args", "unshadow"]
+__all__ = ["Finding", "add_imports", "autofix", "blocking", "lint", "small_int_args", "unshadow"]
 
 
 # ruff F codes that are certain runtime errors (blocking). F811 is blocking only when the

@@ -1,6 +1,6 @@
-"""lint: unused imports removed (autofix), then static findings (syntax, undefined names,
-imports the sandbox lacks, invented APIs, demo code) caught before spending a sandbox run;
-blocking ones go straight to repair."""
+"""lint: certain fixes first (autofix: missing imports with one home added, unused ones
+removed), then static findings (syntax, undefined names, imports the sandbox lacks, invented
+APIs, demo code) caught before spending a sandbox run; blocking ones go straight to repair."""
 
 from __future__ import annotations
 
