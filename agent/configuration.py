@@ -47,8 +47,8 @@ class RunConfig:
     first_helpers: bool = False
     helpers_floor: float = 15.0
     # A draft shown helpers gets its reply started as `from iot_helpers import` (a prefill the
-    # model continues): told to import them, the 1.5B's drafts imported them in 27 of 50 and
-    # called them in 22 (IoTBench, BENCHMARKS.md); off until measured.
+    # model continues): told to import them, a small model's draft does so about half the
+    # time (BENCHMARKS.md); off until measured.
     prefill: bool = False
     knowledge_k: int = 3
     # The draft sees the nearest proven program of the experience store (agent/experience.py);

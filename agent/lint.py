@@ -275,9 +275,9 @@ def autofix(source: str, index: dict[str, Any] | None = None) -> str:
 
 def add_imports(source: str, index: dict[str, Any], cmd: list[str] | None = None) -> str:
     """`source` with an import, at the top, for each undefined name (ruff's F821) whose
-    home is certain (api_index.certain_import: np, butter, find_peaks...). Why: the 1.5B
-    leaves imports out, most of all when it reuses code from the prompt (an experience
-    program, a card), and a blocked draft costs a whole repair round; an IDE adds them."""
+    home is certain (api_index.certain_import: np, butter, find_peaks...). Why: small models
+    leave imports out, most of all when they reuse code from the prompt (a proven program, a
+    card), and a blocked draft costs a whole repair round; an IDE adds them."""
     cmd = cmd or _ruff_command()
     if cmd is None:
         return source

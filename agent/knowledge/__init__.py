@@ -265,9 +265,9 @@ def for_entry(cards: list[Card], entry: str) -> list[Card]:
     test), the others are unchanged.
 
     Why: the helpers' names are reserved for the verified code, so `link` drops the reply's
-    definitions of them; a helper named like the task's function (zero_crossing_rate,
-    duty_cycle, breathing_rate: 6 of IoTBench's 41 tasks) deleted the program's own function
-    and left a module of imports."""
+    definitions of them; a helper named like the task's function (a task asking for
+    `duty_cycle` shown the duty-cycle card) would delete the program's own function and
+    leave a module of imports."""
     new = f"{entry}_helper"
     return [replace(c, code=_rename(c.code, entry, new), test=_rename(c.test, entry, new))
             if entry in helpers(c) else c for c in cards]
