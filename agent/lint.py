@@ -278,16 +278,8 @@ def add_imports(source: str, index: dict[str, Any], cmd: list[str] | None = None
     home is certain (api_index.certain_import: np, butter, find_peaks...). Why: small models
     leave imports out, most of all when they reuse code from the prompt (a proven program, a
     card), and a blocked draft costs a whole repair round; an IDE adds them."""
-    cmd = cmd or _ruff_command()
-    if cmd is None:
-        return source
-    try:
-        proc = subprocess.run(
-            [*cmd, "check", "--isolated", "--no-cache", "--select", "F821", "--output-format",
-             "json", "--stdin-filename", "solution.py", "-"],
-            input=source, capture_output=True, text=True, timeout=30)
-        items = json.loads(proc.stdout or "[]")
-    except (OSError, subprocess.SubprocessError, ValueError):
+    items = _ruff_json(source, "F821", cmd)
+    if items is None:
         return source
     names = dict.fromkeys(m.group(1) for it in items
                           if (m := re.search(r"`([^`]+)`", it.get("message", ""))))
@@ -351,18 +343,26 @@ def unshadow(source: str) -> str:
     return "".join(lines)
 
 
-def _ruff(source: str, ctx: Program, function_name: str) -> list[Finding]:
-    """ruff's F rules; without ruff, a scope-blind undefined-name check instead."""
-    cmd = _ruff_command()
+def _ruff_json(source: str, select: str, cmd: list[str] | None = None) -> list[dict] | None:
+    """ruff's findings of the `select`ed rules on `source` (its JSON items); None when ruff
+    is missing or fails."""
+    cmd = cmd or _ruff_command()
     if cmd is None:
-        return _undefined_names(ctx)
+        return None
     try:
         proc = subprocess.run(
-            [*cmd, "check", "--isolated", "--no-cache", "--select", "F", "--output-format",
+            [*cmd, "check", "--isolated", "--no-cache", "--select", select, "--output-format",
              "json", "--stdin-filename", "solution.py", "-"],
             input=source, capture_output=True, text=True, timeout=30)
-        items = json.loads(proc.stdout or "[]")
+        return json.loads(proc.stdout or "[]")
     except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+
+
+def _ruff(source: str, ctx: Program, function_name: str) -> list[Finding]:
+    """ruff's F rules; without ruff, a scope-blind undefined-name check instead."""
+    items = _ruff_json(source, "F")
+    if items is None:
         return _undefined_names(ctx)
     out = []
     for it in items:
